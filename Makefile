@@ -152,6 +152,6 @@ clean:
 	rm -rf $(BUILD) criu/criu
 
 # Each area may add rules of its own in a fragment it owns.
--include images/Makefile.inc criu/Makefile.inc lib/Makefile.inc test/Makefile.inc Documentation/Makefile.inc
+-include images/Makefile.inc compel/Makefile.inc criu/Makefile.inc lib/Makefile.inc test/Makefile.inc Documentation/Makefile.inc
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
