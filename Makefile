@@ -36,6 +36,8 @@ VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0)
 GITID	:= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 
 .PHONY: all clean test demo bench format format-check install-deps
+# Keep intermediate objects (sanitizer builds) between runs.
+.SECONDARY:
 all: criu/criu crit
 
 # ---------------------------------------------------------------- images

@@ -17,23 +17,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#define __must_check __attribute__((warn_unused_result))
-#define __unused     __attribute__((unused))
+#define __must_check   __attribute__((warn_unused_result))
+#define __unused       __attribute__((unused))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
-#define __cleanup(fn) __attribute__((cleanup(fn)))
+#define __cleanup(fn)  __attribute__((cleanup(fn)))
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define min(a, b)                        \
-	({                               \
-		typeof(a) _a = (a);      \
-		typeof(b) _b = (b);      \
-		_a < _b ? _a : _b;       \
+#define min(a, b)                   \
+	({                          \
+		typeof(a) _a = (a); \
+		typeof(b) _b = (b); \
+		_a < _b ? _a : _b;  \
 	})
-#define max(a, b)                        \
-	({                               \
-		typeof(a) _a = (a);      \
-		typeof(b) _b = (b);      \
-		_a > _b ? _a : _b;       \
+#define max(a, b)                   \
+	({                          \
+		typeof(a) _a = (a); \
+		typeof(b) _b = (b); \
+		_a > _b ? _a : _b;  \
 	})
 
 static inline void freep(void *p)
@@ -61,17 +61,17 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ __cleanup(fclosep)
 
 /* Hand ownership on: returns the value and leaves NULL / -1 behind. */
-#define TAKE_PTR(p)                         \
-	({                                  \
-		typeof(p) _p = (p);         \
-		(p) = NULL;                 \
-		_p;                         \
+#define TAKE_PTR(p)                 \
+	({                          \
+		typeof(p) _p = (p); \
+		(p) = NULL;         \
+		_p;                 \
 	})
-#define TAKE_FD(fd)                         \
-	({                                  \
-		int _fd = (fd);             \
-		(fd) = -1;                  \
-		_fd;                        \
+#define TAKE_FD(fd)             \
+	({                      \
+		int _fd = (fd); \
+		(fd) = -1;      \
+		_fd;            \
 	})
 
 /* Allocation that logs "out of memory" with the caller's position. */

@@ -55,19 +55,19 @@ void print_on_level(int level, const char *file, int line, const char *fmt, ...)
 #define pr_debug(fmt, ...) print_on_level(LOG_DEBUG, __FILE__, __LINE__, LOG_PREFIX fmt, ##__VA_ARGS__)
 
 /* pr_err with ": strerror(errno)" appended; errno is preserved. */
-#define pr_perror(fmt, ...)                                                       \
-	({                                                                        \
-		int _e = errno;                                                   \
-		pr_err(fmt ": %s\n", ##__VA_ARGS__, strerror(_e));                \
-		errno = _e;                                                       \
+#define pr_perror(fmt, ...)                                        \
+	({                                                         \
+		int _e = errno;                                    \
+		pr_err(fmt ": %s\n", ##__VA_ARGS__, strerror(_e)); \
+		errno = _e;                                        \
 	})
 
 /* Log an error for -errno @r and return @r: "return pr_err_ret(r, ...)". */
-#define pr_err_ret(r, fmt, ...)                                                   \
-	({                                                                        \
-		int _r = (r);                                                     \
-		pr_err(fmt ": %s\n", ##__VA_ARGS__, strerror(-_r));               \
-		_r;                                                               \
+#define pr_err_ret(r, fmt, ...)                                     \
+	({                                                          \
+		int _r = (r);                                       \
+		pr_err(fmt ": %s\n", ##__VA_ARGS__, strerror(-_r)); \
+		_r;                                                 \
 	})
 
 #endif /* CRIU_LOG_H */
