@@ -41,21 +41,47 @@ for path in sorted(glob.glob(os.path.join(pydir, "*_pb2.py"))):
 # kinds.def
 specials = {}
 kinds = {}  # magic -> kind dict (aliases skipped)
+table_errors = []
+names = {}
 with open(os.path.join(top, "images", "kinds.def")) as f:
-    for line in f:
+    for lineno, line in enumerate(f, 1):
         line = line.split("#", 1)[0].split()
         if not line:
             continue
         if line[0].startswith("@"):
             specials[line[0][1:]] = int(line[1], 16)
             continue
+        if len(line) != 6:
+            table_errors.append("line %d: %d fields" % (lineno, len(line)))
+            continue
         name, magic, pattern, head, entry, flags = line
         flags = [] if flags == "-" else flags.split(",")
         k = dict(name=name, magic=int(magic, 16), head=head, entry=entry,
                  flags=flags)
+        if name in names:
+            table_errors.append("line %d: %s twice" % (lineno, name))
+        names[name] = k
+        for m in (head, entry):
+            if m != "-" and m not in messages:
+                table_errors.append("line %d: no message %s" % (lineno, m))
         if "raw" in flags or any(x.startswith("alias=") for x in flags):
             continue
+        if k["magic"] in kinds:
+            table_errors.append("line %d: magic of %s already used by %s" %
+                                (lineno, name, kinds[k["magic"]]["name"]))
         kinds[k["magic"]] = k
+for k in names.values():
+    for fl in k["flags"]:
+        if fl.startswith("alias="):
+            a = names.get(fl[6:])
+            if not a or a["magic"] != k["magic"]:
+                table_errors.append("%s: bad alias %s" % (k["name"], fl))
+if set(specials) != {"COMMON", "SERVICE"}:
+    table_errors.append("@COMMON/@SERVICE lines missing")
+if table_errors:
+    print("FAIL: protos-roundtrip: kinds.def: " + "; ".join(table_errors))
+else:
+    print("PASS: protos-roundtrip: kinds.def")
 
 def extra_len(k, msg):
     for fl in k["flags"]:
