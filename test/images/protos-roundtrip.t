@@ -37,6 +37,7 @@ for path in sorted(glob.glob(os.path.join(pydir, "*_pb2.py"))):
     mod = importlib.import_module(os.path.basename(path)[:-3])
     for name, desc in mod.DESCRIPTOR.message_types_by_name.items():
         messages[name] = getattr(mod, name)
+import opts_pb2  # noqa: E402  (generated, found through sys.path)
 
 # kinds.def
 specials = {}
@@ -105,8 +106,14 @@ def unknown(msg):
                 return msg.DESCRIPTOR.name + "." + fd.name + ">" + u
     return None
 
-def same_names(msg, js, path):
-    """Compare the fields present in msg with the keys of CRIU's JSON."""
+def criu_opts(fd):
+    o = fd.GetOptions()
+    return o.Extensions[opts_pb2.criu] if o.HasExtension(opts_pb2.criu) else None
+
+def same_names(msg, js, path, hexed=False):
+    """Compare the fields present in msg with the keys of CRIU's JSON, and
+    check that a number crit printed as a string has a (criu) option that
+    makes it one, and a number printed as a number has none."""
     if not isinstance(js, dict):
         return "%s: JSON is not an object" % path
     ours = [fd.name for fd, _ in msg.ListFields()]
@@ -114,17 +121,29 @@ def same_names(msg, js, path):
     if ours != theirs:
         return "%s: fields %s, CRIU's crit shows %s" % (path, ours, theirs)
     for fd, val in msg.ListFields():
-        if fd.type != fd.TYPE_MESSAGE:
-            continue
-        if fd.label == fd.LABEL_REPEATED:
-            for i, sub in enumerate(val):
-                r = same_names(sub, js[fd.name][i], "%s.%s[%d]" % (path, fd.name, i))
+        o = criu_opts(fd)
+        h = hexed or bool(o and o.hex)
+        where = path + "." + fd.name
+        if fd.type == fd.TYPE_MESSAGE:
+            subs = val if fd.label == fd.LABEL_REPEATED else [val]
+            jss = js[fd.name] if fd.label == fd.LABEL_REPEATED else [js[fd.name]]
+            for i, (sub, j) in enumerate(zip(subs, jss)):
+                r = same_names(sub, j, "%s[%d]" % (where, i), h)
                 if r:
                     return r
-        else:
-            r = same_names(val, js[fd.name], path + "." + fd.name)
-            if r:
-                return r
+            continue
+        if fd.type in (fd.TYPE_ENUM, fd.TYPE_STRING, fd.TYPE_BYTES):
+            continue
+        j = js[fd.name]
+        if fd.label == fd.LABEL_REPEATED:
+            if not j:
+                continue
+            j = j[0]
+        shaped = h or bool(o and (o.flags or o.dict or o.dev or o.ipadd or o.conv))
+        if isinstance(j, str) and not shaped:
+            return "%s: crit shows %r, our schema has no option for it" % (where, j)
+        if not isinstance(j, str) and shaped:
+            return "%s: crit shows %r, our schema has an option on it" % (where, j)
     return None
 
 def check(path):
@@ -181,6 +200,15 @@ def check(path):
     if js and len(js["entries"]) != n:
         return "%d entries, CRIU's crit shows %d" % (n, len(js["entries"]))
     return None
+
+# The checks must be able to fail: an entry with a field our schema lacks
+# (number 99, varint 1) has to be caught.
+probe = messages["pstree_entry"](pid=1, ppid=0, pgid=1, sid=1)
+probe.ParseFromString(probe.SerializeToString() + bytes([99 << 3 & 0xff | 0x80, 99 >> 4, 1]))
+if unknown(probe):
+    print("PASS: protos-roundtrip: unknown fields are detected")
+else:
+    print("FAIL: protos-roundtrip: an unknown field went unnoticed")
 
 files = sorted(p for p in glob.glob(os.path.join(fixtures, "*", "*"))
                if os.path.isfile(p) and not p.endswith(".json")
