@@ -378,15 +378,24 @@ def _int_from_json(fd, o, value, path):
                         (_where(path), value)) from None
 
 
+def _lookup(mapping, key):
+    """mapping.get(key) for descriptor maps, which refuse some keys (a
+    string that is not valid Unicode, a number out of range)."""
+    try:
+        return mapping.get(key)
+    except (UnicodeError, TypeError, ValueError, OverflowError):
+        return None
+
+
 def _scalar_from_json(fd, o, value, path):
     t = fd.type
     if t in _INT_TYPES:
         return _int_from_json(fd, o, value, path)
     if t == FD.TYPE_ENUM:
         if isinstance(value, str):
-            ev = fd.enum_type.values_by_name.get(value)
+            ev = _lookup(fd.enum_type.values_by_name, value)
         elif isinstance(value, int) and not isinstance(value, bool):
-            ev = fd.enum_type.values_by_number.get(value)
+            ev = _lookup(fd.enum_type.values_by_number, value)
         else:
             ev = None
         if ev is None:
@@ -441,7 +450,7 @@ def dict_to_message(d, msg, path=""):
                         (_where(path), msg.DESCRIPTOR.name, _json_type(d)))
     fields = msg.DESCRIPTOR.fields_by_name
     for key, value in d.items():
-        fd = fields.get(key)
+        fd = _lookup(fields, key)
         fpath = "%s.%s" % (path, key) if path else key
         if fd is None:
             raise CritError("%s: unknown field %r in %s" %

@@ -24,6 +24,7 @@ import contextlib
 import os
 import struct
 import sys
+import warnings
 
 from .errors import CritError
 from . import convert, kinds, payloads, schema
@@ -87,12 +88,23 @@ def quiet_native_stderr():
         os.close(saved)
 
 
+# While load() runs: the list the warnings module records into.
+_parse_warnings = []
+
+
 def parse_message(name, raw):
     msg = schema.message_class(name)()
     try:
         msg.ParseFromString(raw)
-    except Exception as e:  # DecodeError, or RuntimeWarning-ish C++ errors
+    except Exception as e:  # DecodeError and the like
         raise CritError("cannot parse %s: %s" % (name, e)) from None
+    # The protobuf runtime only warns when a message stops early
+    # ("Unexpected end-group tag"): for crit that is a damaged entry.
+    if _parse_warnings and _parse_warnings[0]:
+        w = _parse_warnings[0]
+        why = str(w[0].message)
+        del w[:]
+        raise CritError("cannot parse %s: %s" % (name, why))
     return msg
 
 
@@ -143,7 +155,7 @@ def _is_ghost(kind):
 def _ghost_entries(kind, data, pos, pretty, no_payload):
     out = []
     if pos >= len(data):
-        raise CritError("ghost file image has no entry")
+        return out
     raw, pos = _one_entry(data, pos, "entry 0")
     head = parse_message(kind.head, raw)
     hd = convert.message_to_dict(head, pretty)
@@ -180,8 +192,13 @@ def _one_entry(data, pos, what):
 
 def load(data, pretty=False, no_payload=False):
     """The JSON-ready dict of the image held in data (bytes)."""
-    with quiet_native_stderr():
-        return _load(data, pretty, no_payload)
+    with quiet_native_stderr(), warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        _parse_warnings[:] = [w]
+        try:
+            return _load(data, pretty, no_payload)
+        finally:
+            _parse_warnings[:] = []
 
 
 def _load(data, pretty, no_payload):
@@ -297,7 +314,7 @@ def _dump_entries(kind, entries, out):
 
 def _dump_ghost(kind, entries, out):
     if not entries:
-        raise CritError("a ghost file image needs its ghost_file_entry")
+        return
     d, extra = _entry_dict(entries[0], "entries[0]")
     head, packed = _pack(kind.head, d, "entries[0]")
     out.append(packed)
