@@ -25,15 +25,12 @@ fails() {
 	fi
 }
 
-# Is a command built?  A built command never says it is not supported.
-built() {
-	run "$1" -D "$T" >/dev/null
-	! grep -q "'$1' is not supported yet" "$T/err"
-}
-
+# A command that is built now does not belong here (and may run: a daemon
+# would wait for clients, hence the timeout); it is tested by its own tests.
 for cmd in dump pre-dump restore page-server lazy-pages service dedup; do
-	if built "$cmd"; then
-		skip "$cmd not built: $cmd is built now"
+	timeout 10 "$CRIU" "$cmd" -D "$T" >"$T/out" 2>"$T/err"
+	if ! grep -q "'$cmd' is not supported yet" "$T/err"; then
+		skip "$cmd not built: it is built now"
 		continue
 	fi
 	fails "$cmd not built" "^Error \(criu/crtools.c:[0-9]+\): '$cmd' is not supported yet$" "$cmd"
