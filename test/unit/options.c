@@ -829,6 +829,99 @@ static void test_parse_options_whole(void)
 	cr_options_free(&o);
 }
 
+/* ---------------------------------------------------------------- fuzz */
+
+/*
+ * Random lines made of the pieces config lines are made of, and random bytes:
+ * the parsers must answer 0 or -EINVAL, never crash or leak (ASan watches).
+ */
+static void test_parsers_fuzz(void)
+{
+	static const char *const pieces[] = { "tcp-established",
+					      "no-",
+					      "timeout",
+					      "=",
+					      " ",
+					      "\t",
+					      "\"",
+					      "\\",
+					      "\\\"",
+					      "#",
+					      "x",
+					      "10",
+					      "4G",
+					      "external",
+					      "mnt[a]:b",
+					      "dump",
+					      "verbosity",
+					      "manage-cgroups",
+					      "full",
+					      "--",
+					      "-",
+					      "inherit-fd",
+					      "fd[3]:pipe",
+					      "config",
+					      "\r",
+					      "\n",
+					      "",
+					      "cpu-cap",
+					      "^fpu,",
+					      "tcp",
+					      "ghost-limit",
+					      "99999999999999999999" };
+	unsigned int seed = 12345;
+	char text[256];
+	int bad = 0;
+
+	log_set_loglevel(LOG_MSG);
+	for (int i = 0; i < 20000; i++) {
+		struct cr_options o;
+		size_t len = 0;
+		int n = rand_r(&seed) % 8, ret;
+
+		for (int k = 0; k < n; k++) {
+			const char *p = pieces[rand_r(&seed) % ARRAY_SIZE(pieces)];
+			char byte[2] = { (char)(rand_r(&seed) % 255 + 1), 0 };
+
+			if (rand_r(&seed) % 16 == 0)
+				p = byte;
+			len += snprintf(text + len, sizeof(text) - len, "%s", p);
+			if (len >= sizeof(text))
+				len = sizeof(text) - 1;
+		}
+		text[len] = 0;
+		cr_options_init(&o);
+		ret = parse_config_line(&o, text, "fuzz.conf", 1, 1);
+		if (ret && ret != -EINVAL)
+			bad++;
+		cr_options_free(&o);
+
+		/* the same pieces as command-line words */
+		char *argv[10] = { "criu" };
+		char words[9][64];
+		int argc = 1 + rand_r(&seed) % 9;
+
+		for (int k = 1; k < argc; k++) {
+			const char *dash = (const char *[]){ "", "-", "--", "--no-" }[rand_r(&seed) % 4];
+
+			snprintf(words[k - 1], sizeof(words[0]), "%s%s%s", dash,
+				 pieces[rand_r(&seed) % ARRAY_SIZE(pieces)],
+				 rand_r(&seed) % 4 ? "" : pieces[rand_r(&seed) % ARRAY_SIZE(pieces)]);
+			argv[k] = words[k - 1];
+		}
+		argv[argc] = NULL;
+		cr_options_init(&o);
+		ret = parse_argv(argc, argv, &o);
+		if (!ret)
+			ret = check_options(&o);
+		if (ret && ret != -EINVAL)
+			bad++;
+		cr_options_free(&o);
+	}
+	log_set_loglevel(LOG_ERROR);
+	CHECK(bad == 0);
+}
+
 /* ---------------------------------------------------------------- help */
 
 static void test_help_lists_everything(void)
@@ -885,6 +978,7 @@ int main(void)
 	RUN(test_config_lines);
 	RUN(test_config_files_order);
 	RUN(test_parse_options_whole);
+	RUN(test_parsers_fuzz);
 	RUN(test_help_lists_everything);
 
 	char cmd[PATH_MAX + 16];
