@@ -837,38 +837,13 @@ static void test_parse_options_whole(void)
  */
 static void test_parsers_fuzz(void)
 {
-	static const char *const pieces[] = { "tcp-established",
-					      "no-",
-					      "timeout",
-					      "=",
-					      " ",
-					      "\t",
-					      "\"",
-					      "\\",
-					      "\\\"",
-					      "#",
-					      "x",
-					      "10",
-					      "4G",
-					      "external",
-					      "mnt[a]:b",
-					      "dump",
-					      "verbosity",
-					      "manage-cgroups",
-					      "full",
-					      "--",
-					      "-",
-					      "inherit-fd",
-					      "fd[3]:pipe",
-					      "config",
-					      "\r",
-					      "\n",
-					      "",
-					      "cpu-cap",
-					      "^fpu,",
-					      "tcp",
-					      "ghost-limit",
-					      "99999999999999999999" };
+	/* clang-format off */
+	static const char *const pieces[] = {
+		"tcp-established", "no-", "timeout", "=", " ", "\t", "\"", "\\", "\\\"", "#", "x", "10", "4G",
+		"external", "mnt[a]:b", "dump", "verbosity", "manage-cgroups", "full", "--", "-", "inherit-fd",
+		"fd[3]:pipe", "config", "\r", "\n", "", "cpu-cap", "^fpu,", "tcp", "ghost-limit", "99999999999999999999",
+	};
+	/* clang-format on */
 	unsigned int seed = 12345;
 	char text[256];
 	int bad = 0;
