@@ -63,23 +63,23 @@ def _write_output(path, payload):
         raise CritError("cannot write %s: %s" % (path, e.strerror)) from None
 
 
-def _load_image(data, name, pretty, no_payload=False):
-    try:
-        return image.load(data, pretty, no_payload)
-    except image.UnknownMagic as e:
+def _image_error(err, name):
+    """The error to report for image file name failing with err."""
+    if isinstance(err, image.UnknownMagic):
         raw = kinds.raw_kind_of(name)
         if raw is not None:
-            raise CritError("%s: a raw %s image (plain data, no magic and no "
-                            "entries): crit does not decode it" %
-                            (name, raw.name)) from None
-        raise CritError("%s: %s" % (name, e)) from None
-    except CritError as e:
-        raise CritError("%s: %s" % (name, e)) from None
+            return CritError("%s: a raw %s image (plain data, no magic and "
+                             "no entries): crit does not decode it" %
+                             (name, raw.name))
+    return CritError("%s: %s" % (name, err))
 
 
 def cmd_decode(opts):
     data, name = _read_input(opts.input)
-    img = _load_image(data, name, opts.pretty, getattr(opts, "nopl", False))
+    try:
+        img = image.load(data, opts.pretty, opts.nopl)
+    except CritError as e:
+        raise _image_error(e, name) from None
     text = json.dumps(img, indent=4 if opts.pretty else None)
     out = getattr(opts, "out", None)
     # Like crit always did: a newline ends the JSON on stdout, not in a file.
@@ -97,6 +97,8 @@ def cmd_encode(opts):
                         "JSON that decode prints)" % name) from None
     except ValueError as e:
         raise CritError("%s: not valid JSON: %s" % (name, e)) from None
+    except RecursionError:
+        raise CritError("%s: JSON nested too deeply" % name) from None
     try:
         raw = image.dump(img)
     except CritError as e:
@@ -108,11 +110,8 @@ def cmd_info(opts):
     data, name = _read_input(opts.input)
     try:
         res = image.count(data)
-    except image.UnknownMagic:
-        _load_image(data, name, False)  # raises the explained error
-        raise
     except CritError as e:
-        raise CritError("%s: %s" % (name, e)) from None
+        raise _image_error(e, name) from None
     sys.stdout.write(json.dumps(res, indent=4) + "\n")
 
 

@@ -15,8 +15,8 @@ images/opts.proto:
 
   * (criu).hex: "0x1f" text; a sub-message reached through a hex field
     shows all its integers in hex too;
-  * (criu).dev / (criu).odev: "major:minor" (kernel dev_t encoding with 20
-    minor bits, or the C library's encoding for odev);
+  * (criu).dev: "major:minor", from the kernel's dev_t encoding (20 minor
+    bits), or from the C library's one when (criu).odev is set too;
   * (criu).flags = "MAP": the names of the set bits joined by " | ", with
     bits the map does not know appended as one hex number ("" for zero);
     a map name crit does not know shows the number in hex;
@@ -216,7 +216,7 @@ def bytes_to_text(value, conv):
 def _pretty_int(fd, o, value, hexed):
     if hexed or o.hex:
         return "0x%x" % value
-    if o.dev or o.odev:
+    if o.dev:
         return dev_to_text(value, o.odev)
     if o.flags:
         if o.flags in FLAG_MAPS:
@@ -363,7 +363,7 @@ def _int_from_json(fd, o, value, path):
     if not isinstance(value, str):
         raise CritError("%s: expected a number, got %s" %
                         (_where(path), _json_type(value)))
-    if o.dev or o.odev:
+    if o.dev:
         return dev_from_text(value, o.odev, path)
     if o.flags and o.flags in FLAG_MAPS:
         return flags_from_text(value, o.flags, path)
