@@ -81,6 +81,7 @@ $(VERSION_H): VERSION FORCE
 	$(Q)mkdir -p $(BUILD)
 	$(Q)printf '#define CRIU_VERSION "%s"\n#define CRIU_GITID "%s"\n' "$(VERSION)" "$(GITID)" > $@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+.PHONY: FORCE
 FORCE:
 
 $(BUILD)/%.o: %.c | $(PB_H) $(VERSION_H)
