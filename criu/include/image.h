@@ -205,6 +205,8 @@ int img_entry_payload(const struct cr_img *img, const void *msg, uint64_t *len) 
  * layout: for generic readers (tests, the fuzzer, image dumpers).
  */
 int img_skip_payload(struct cr_img *img, const void *msg) __must_check;
+/* Skip the rest of the file (a ghost file's contents). */
+int img_skip_to_end(struct cr_img *img) __must_check;
 
 /*
  * The file descriptor, for the caller's own I/O (splice, preadv): pending

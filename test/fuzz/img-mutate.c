@@ -4,7 +4,7 @@
  *
  * Seeds: every fixture image of CRIU 4.2 plus synthetic images with
  * payloads (img-seeds.h).  Each seed gives IMG_MUTATE_N mutants (default
- * 1500): bit flips, byte overwrites, truncations, corrupted entry lengths
+ * 1000): bit flips, byte overwrites, truncations, corrupted entry lengths
  * (found by walking the seed first), splices from other seeds, duplicated,
  * deleted and inserted ranges, one to three at a time, from a xorshift
  * generator seeded with IMG_MUTATE_SEED.  Every mutant is read as a file
@@ -329,7 +329,7 @@ static int fuzz_seed(const struct seed *s, long nmut, long *total_ok, long *tota
 
 int main(void)
 {
-	long nmut = env_num("IMG_MUTATE_N", 1500), ok = 0, err = 0;
+	long nmut = env_num("IMG_MUTATE_N", 1000), ok = 0, err = 0;
 	int failed = 0;
 
 	rng_state = env_num("IMG_MUTATE_SEED", 0x5eed5eed) | 1;
