@@ -67,9 +67,15 @@ def fixture_dirs():
                   if os.path.isdir(os.path.join(d, "crit-x")))
 
 
+# Let crit cache its compiled modules (__pycache__ is git-ignored): without
+# that, each of the hundreds of runs here recompiles them.
+_ENV = dict(os.environ)
+_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
 def crit(*args, stdin=None):
     """(exit status, stdout bytes, stderr text) of crit ARGS."""
-    p = subprocess.run([CRIT] + list(args), input=stdin,
+    p = subprocess.run([CRIT] + list(args), input=stdin, env=_ENV,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
