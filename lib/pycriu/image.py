@@ -41,10 +41,8 @@ class UnknownMagic(CritError):
 
 
 class _Ctx:
-    """Helpers the payload codecs use to handle their own messages."""
-
-    def __init__(self, pretty=False):
-        self.pretty = pretty
+    """Helpers the payload codecs use to handle their own messages (given
+    to them rather than imported, as this module imports theirs)."""
 
     @staticmethod
     def parse(name, raw):
@@ -157,7 +155,7 @@ def _ghost_entries(kind, data, pos, pretty, no_payload):
     if pos >= len(data):
         return out
     raw, pos = _one_entry(data, pos, "entry 0")
-    head = parse_message(kind.head, raw)
+    head = _parse_entry(kind.head, raw, 0)
     hd = convert.message_to_dict(head, pretty)
     out.append(hd)
     if not head.chunks:
@@ -167,7 +165,7 @@ def _ghost_entries(kind, data, pos, pretty, no_payload):
     i = 1
     while pos < len(data):
         raw, pos = _one_entry(data, pos, "entry %d" % i)
-        chunk = parse_message(kind.entry, raw)
+        chunk = _parse_entry(kind.entry, raw, i)
         d = convert.message_to_dict(chunk, pretty)
         body, pos = payloads.take(data, pos, chunk.len,
                                   "entry %d data" % i)
@@ -176,6 +174,13 @@ def _ghost_entries(kind, data, pos, pretty, no_payload):
         out.append(d)
         i += 1
     return out
+
+
+def _parse_entry(name, raw, i):
+    try:
+        return parse_message(name, raw)
+    except CritError as e:
+        raise CritError("entry %d: %s" % (i, e)) from None
 
 
 def _one_entry(data, pos, what):
@@ -207,7 +212,7 @@ def _load(data, pretty, no_payload):
         entries = _ghost_entries(kind, data, pos, pretty, no_payload)
         return {"magic": kind.name, "entries": entries}
     codec = payloads.codec_for(kind)
-    ctx = _Ctx(pretty)
+    ctx = _Ctx()
     entries = []
     i = 0
     n = len(data)
@@ -215,10 +220,7 @@ def _load(data, pretty, no_payload):
         what = "entry %d" % i
         raw, pos = _one_entry(data, pos, what)
         name = kind.head if (i == 0 and kind.head) else kind.entry
-        try:
-            msg = parse_message(name, raw)
-        except CritError as e:
-            raise CritError("%s: %s" % (what, e)) from None
+        msg = _parse_entry(name, raw, i)
         d = convert.message_to_dict(msg, pretty)
         if codec is not None:
             try:
@@ -270,7 +272,7 @@ def _dump(img):
         raise CritError('missing "entries" list')
     table = kinds.table()
     kind = table.by_name.get(name)
-    if kind is None or kind.is_raw or kind.name in ("COMMON", "SERVICE"):
+    if kind is None or kind.is_raw:
         raise CritError("unknown magic %r" % name)
     out = []
     if kind.prefix is not None:
@@ -308,8 +310,10 @@ def _dump_entries(kind, entries, out):
         name = kind.head if (i == 0 and kind.head) else kind.entry
         msg, packed = _pack(name, d, where)
         out.append(packed)
-        if codec is not None and extra is not None:
-            out.append(codec.write(extra, msg, where + ".extra", ctx))
+        if codec is not None:
+            # no "extra" is no data, which the codec checks against msg
+            value = codec.empty if extra is None else extra
+            out.append(codec.write(value, msg, where + ".extra", ctx))
 
 
 def _dump_ghost(kind, entries, out):

@@ -63,6 +63,8 @@ def take(data, pos, n, what):
 class Blob:
     """Bytes whose length is a function of the message, maybe padded."""
 
+    empty = ""
+
     def __init__(self, length, align=1):
         self.length = length
         self.align = align
@@ -87,6 +89,8 @@ class Blob:
 class Semaphores:
     """The values of a SysV semaphore set, u16 each, padded to 8 bytes."""
 
+    empty = []
+
     def read(self, data, pos, msg, ctx):
         n = 2 * msg.nsems
         raw, end = take(data, pos, n, "semaphore values")
@@ -107,12 +111,12 @@ class Semaphores:
 class MessageQueue:
     """The messages of a SysV queue: each a sized ipc_msg then its text."""
 
+    empty = []
+
     def read(self, data, pos, msg, ctx):
         out = []
         total = 0
         for i in range(msg.qnum):
-            if pos >= len(data):
-                break
             raw, pos = take(data, pos, 4, "message %d size" % i)
             (n,) = struct.unpack("<I", raw)
             raw, pos = take(data, pos, n, "message %d" % i)
@@ -126,8 +130,9 @@ class MessageQueue:
         return out, pos, total
 
     def write(self, value, msg, where, ctx):
-        if not isinstance(value, list) or len(value) % 2:
-            raise CritError("%s: expected [message, text, ...] pairs" % where)
+        if not isinstance(value, list) or len(value) != 2 * msg.qnum:
+            raise CritError("%s: expected [message, text, ...] pairs for "
+                            "the %d messages of qnum" % (where, msg.qnum))
         chunks = []
         for i in range(0, len(value), 2):
             m = ctx.build("ipc_msg", value[i], "%s[%d]" % (where, i))
@@ -149,6 +154,7 @@ class SplitBlob:
     def __init__(self, fields, keys):
         self.fields = fields
         self.keys = keys
+        self.empty = {k: "" for k in keys}
 
     def read(self, data, pos, msg, ctx):
         out = {}

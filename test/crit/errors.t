@@ -112,6 +112,9 @@ with c.tmpdir() as tmp:
     j = jfile("len-mismatch.json", {"magic": "PIPES_DATA", "entries": [
         {"pipe_id": 1, "bytes": 30, "extra": "AAAA\n"}]})
     expect_error("encode payload length mismatch", ["encode", "-i", j, "-o", out], j, contains="bytes")
+    j = jfile("no-extra.json", {"magic": "PIPES_DATA", "entries": [
+        {"pipe_id": 1, "bytes": 3}]})
+    expect_error("encode payload missing", ["encode", "-i", j, "-o", out], j, contains="extra")
     j = write("not.json", b"{\"magic\": ")
     expect_error("encode truncated JSON", ["encode", "-i", j, "-o", out], j, contains="JSON")
     expect_error("encode an image", ["encode", "-i", core, "-o", out], core, contains="JSON")

@@ -15,7 +15,6 @@
 # Runs crit's main() in this process (start-up would cost more than the
 # work); a few mutants also go through the real executable.  Seeded: set
 # CRIT_FUZZ_SEED and CRIT_FUZZ_N to replay or to run longer.
-import contextlib
 import io
 import json
 import os
