@@ -255,4 +255,25 @@ c.result(len(got) == 2 and got[1].get("flags") == "PE_PRESENT | 0x40" and
 rc, enc, err = c.crit("encode", stdin=out)
 c.result(rc == 0 and enc == raw, "flags with unknown bits encode back",
          err or "differs")
+
+# ---- the pycriu.images API of CRIU's bindings
+import io  # noqa: E402
+import pycriu  # noqa: E402
+
+core = os.path.join(c.FIXTURES, "sleep", "core-6626.img")
+with open(core, "rb") as f:
+    core_bytes = f.read()
+with open(core, "rb") as f:
+    img = pycriu.images.load(f)
+out = io.BytesIO()
+pycriu.images.dump(img, out)
+c.result(out.getvalue() == core_bytes and
+         img["entries"][0]["tc"]["comm"] == "sleep",
+         "pycriu.images load and dump", "differs")
+try:
+    pycriu.images.loads(b"not an image")
+    c.result(False, "pycriu.images.MagicException", "no exception")
+except pycriu.images.MagicException as e:
+    c.result(e.magic == struct.unpack("<I", b"not ")[0],
+             "pycriu.images.MagicException", hex(e.magic))
 c.finish()
