@@ -14,4 +14,6 @@ package sits in (see schema.py), so use it from there: put lib/ on
 sys.path.
 """
 
-from . import images  # noqa: F401  (pycriu.images.load, as in CRIU)
+from . import images  # pycriu.images.load(f), as in CRIU
+
+__all__ = ["images"]
