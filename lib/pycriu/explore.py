@@ -171,7 +171,12 @@ def ps(d):
             parent[2].append(pid)
     out = ["%7s%7s%7s   %s" % ("PID", "PGID", "SID", "COMM")]
 
+    seen = set()
+
     def show(pid, depth):
+        if pid in seen:  # a damaged tree with a loop
+            return
+        seen.add(pid)
         p, comm, kids = tasks[pid]
         out.append("%7d%7d%7d   %s%s" % (pid, _task_id(p, "pgid"),
                                          _task_id(p, "sid"), "    " * depth,
@@ -181,6 +186,8 @@ def ps(d):
 
     for r in roots:
         show(r, 0)
+    for pid in order:  # tasks a damaged tree leaves out of reach
+        show(pid, 0)
     return out
 
 
