@@ -17,8 +17,11 @@
  *  1. img_dir_open("/path", IMG_DIR_READ or IMG_DIR_CREATE, &dir): once per
  *     command; img_dir_close(dir) at the end.
  *  2. img_open(dir, CR_IMG_CORE, IMG_READ, pid, &img): writing creates (or
- *     truncates) the file and writes its magics; reading checks them.  File
- *     names with a %s (stats-%s) take img_open_named(..., "dump", &img).
+ *     truncates) the file and writes its magics; reading checks them.  The
+ *     id fills the file-name pattern as an unsigned long (never printf
+ *     arguments of the caller's choosing: the generator makes every
+ *     pattern take one); names with a %s (stats-%s) take
+ *     img_open_named(..., "dump", &img).
  *  3. Reading: loop on img_read_entry(img, NULL, &msg) until it returns 0
  *     (end of file); free each message with img_msg_free() or let
  *     _cleanup_msg_ do it.  NULL as descriptor means "what the kind table
@@ -38,9 +41,12 @@
  * return the same error without logging again.
  *
  *	-ENOENT	 directory or file missing ("Can't open core-42.img in /dir: ...")
- *	-EINVAL	 wrong magic, an entry that does not unpack, a bad argument
- *	-EIO	 truncated entry or payload, a short write
+ *	-EINVAL	 wrong magic, an entry that does not unpack, a message the kind
+ *		 does not list, an old kind opened for writing, a bad argument
+ *	-EIO	 truncated magic, entry or payload; a short write
  *	-EFBIG	 an entry length above IMG_ENTRY_MAX (a corrupt length field)
+ *	-EBADF	 reading an image open for writing, or the other way round
+ *	-EOPNOTSUPP img_entry_payload() on a layout that is not one length
  *	-ENOMEM	 out of memory; other -errno from the system calls
  *
  * An optional image (IMG_OPTIONAL) that does not exist is not an error:
@@ -49,8 +55,9 @@
  * shorter than its magics (an empty file included) is corrupt: -EIO.  A
  * file with the magics and no entry is a valid image with no entries.
  *
- * Buffering: entries are read and written through a 64 KiB buffer, so many
- * small entries cost one system call; large raw payloads bypass it.
+ * Buffering: entries are read and written through a 64 KiB buffer (less
+ * when reading a smaller file), so many small entries cost one system
+ * call; larger entries and raw payloads go around it.
  * img_raw_fd() hands out the file descriptor positioned at the logical
  * offset, for splice/preadv by the caller.
  *
@@ -182,7 +189,10 @@ int img_open_fd(int fd, int kind, unsigned int flags, const char *name, struct c
  * not unpack.
  */
 int img_read_entry(struct cr_img *img, const ProtobufCMessageDescriptor *desc, void **msg) __must_check;
-/* Append one entry: @msg is any protobuf-c message (XxxEntry *). */
+/*
+ * Append one entry: @msg is a protobuf-c message (XxxEntry *) of a type the
+ * kind lists (its head, entry or extra message); -EINVAL otherwise.
+ */
 int img_write_entry(struct cr_img *img, const void *msg) __must_check;
 
 /*
