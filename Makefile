@@ -49,7 +49,7 @@ PB_C	  := $(PROTOS:images/%.proto=$(BUILD)/images/%.pb-c.c) \
 	     $(BUILD)/images/google/protobuf/descriptor.pb-c.c
 PB_H	  := $(PB_C:.c=.h)
 PB_O	  := $(PB_C:.c=.o)
-PB_PY	  := $(PROTOS:images/%.proto=$(BUILD)/py/%_pb2.py)
+PB_PY_STAMP := $(BUILD)/py/.stamp
 
 $(BUILD)/images/%.pb-c.c $(BUILD)/images/%.pb-c.h: images/%.proto $(DEPS_STAMP)
 	@echo "  PROTOC-C $<"
@@ -61,10 +61,13 @@ $(BUILD)/images/google/protobuf/descriptor.pb-c.c $(BUILD)/images/google/protobu
 	$(Q)mkdir -p $(BUILD)/images
 	$(Q)protoc-c -I/usr/include --c_out=$(BUILD)/images /usr/include/google/protobuf/descriptor.proto
 
-$(BUILD)/py/%_pb2.py: images/%.proto $(DEPS_STAMP)
-	@echo "  PROTOC-PY $<"
+# protoc names modules after the file with '-' turned into '_', so one stamp
+# stands for all of them.
+$(PB_PY_STAMP): $(PROTOS) $(DEPS_STAMP)
+	@echo "  PROTOC-PY images/*.proto"
 	$(Q)mkdir -p $(BUILD)/py
-	$(Q)protoc $(PROTO_INC) --python_out=$(BUILD)/py $<
+	$(Q)protoc $(PROTO_INC) --python_out=$(BUILD)/py $(PROTOS)
+	$(Q)touch $@
 
 $(BUILD)/images/%.pb-c.o: $(BUILD)/images/%.pb-c.c | $(PB_H)
 	@echo "  CC       $<"
@@ -96,7 +99,7 @@ criu/criu: $(CRIU_OBJS) $(PB_O)
 # ---------------------------------------------------------------- crit
 # crit is Python (Debian's python3-protobuf); it needs the generated modules.
 .PHONY: crit
-crit: $(PB_PY)
+crit: $(PB_PY_STAMP)
 
 # ---------------------------------------------------------------- tests
 # Unit tests link every criu object but main, rebuilt with ASan/UBSan.
