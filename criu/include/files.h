@@ -1,0 +1,107 @@
+/*
+ * Open files of a task: every file descriptor, and the task's fs (cwd, root,
+ * umask).  Dump writes files.img (one file_entry per open file description
+ * or mapped file), fdinfo-<files_id>.img (which description sits at which fd
+ * number) and fs-<pid>.img; restore reopens each description and puts it at
+ * its numbers.  Kinds of files (regular, devices, later pipes, sockets...)
+ * are one file each behind one ops table (criu/include/file-kinds.h).
+ *
+ * Dump, how to use (criu's main process, task seized):
+ *  1. dump_task_files(ctl, pid, files_id, dir) for each task: lists the
+ *     task's fds, writes fdinfo-<files_id>.img and fs-<pid>.img, and
+ *     remembers a file entry per open file description (ghost file images
+ *     are written right away).  @ctl may be NULL or not infected: each fd
+ *     is then reached through /proc/PID/fd/N; when @ctl is infected the
+ *     task's own descriptions come over compel_get_fds() too (needed for
+ *     the SIGIO owner, fown).  @files_id is the id ids-<pid>.img carries.
+ *     Fails (-EOPNOTSUPP) naming the fd and its kind for kinds not
+ *     supported yet ("fd 5: unix socket: not supported yet"), -EFBIG for a
+ *     deleted file above --ghost-limit.  The task is untouched either way.
+ *  2. dump_file_fd(fd, open_flags, &id) for files behind the task's
+ *     mappings and its exe link: @fd is criu's own fd on the file (opened
+ *     from /proc/PID/map_files/A-B or /proc/PID/exe).  The same file
+ *     (device, inode, @open_flags) gets the same id every time.
+ *  3. files_dump_finish(dir) writes files.img (and remap-fpath.img when a
+ *     ghost file was seen) once every task is done.
+ *  4. files_dump_fini() frees the state; always, also after an error.
+ *
+ * Ids: one id per open file description; fds sharing a description (dup,
+ * fork) share it.  Sharing is decided with kcmp(KCMP_FILE) on the task's
+ * fd numbers; where kcmp is unavailable, by (device, inode, pos, flags),
+ * which can merge two separate opens of one file at the same offset (logged
+ * as a warning).  Ids count from 1 across the whole dump.
+ *
+ * Restore, how to use:
+ *  1. files_collect(dir) in criu's main process: reads files.img and
+ *     remap-fpath.img, checks each regular file against the dump
+ *     (--file-validation: size, or ELF build-id) and recreates ghost files
+ *     (deleted-but-open) under a temporary name beside their old path.
+ *  2. prepare_task_files(pid, files_id, dir): reads fdinfo-<files_id>.img and
+ *     fs-<pid>.img of one task (main process, before forking it).
+ *  3. In the forked child, before its memory is replaced: move criu's own
+ *     fds out of the way with reserve_service_fd() (every fd the child
+ *     keeps: pages image, sockets to the parent...; the log is moved by
+ *     restore_task_files itself), then restore_task_files(pid): every fd
+ *     at its number with its flags, offset and close-on-exec, fds of one
+ *     description sharing it, then cwd, root and umask.  Any other fd below
+ *     files_service_fd_base() is closed.  open_file_by_id() opens mapped
+ *     files and the exe.  The restorer closes every fd at or above
+ *     files_service_fd_base() when it no longer needs them
+ *     (close_range(base, ~0U, 0)).
+ *  4. files_restore_fini() in the main process once the tree runs (or
+ *     failed): removes the temporary names of ghost files, frees the state.
+ *
+ * Errors: 0 (or the documented value) or -errno, logged once where found,
+ * with the pid, fd and path.
+ */
+#ifndef CRIU_FILES_H
+#define CRIU_FILES_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+struct parasite_ctl;
+struct img_dir;
+
+/* ------------------------------------------------------------ dump */
+
+int dump_task_files(struct parasite_ctl *ctl, pid_t pid, uint32_t files_id, struct img_dir *dir) __must_check;
+/*
+ * Register the file behind criu's fd @fd (opened from map_files or exe)
+ * with the open flags a restore must use (O_RDONLY for a private mapping,
+ * O_RDWR for a shared writable one...); *@id is its file_entry id.
+ * Deleted files become ghost files as for fds (-EFBIG above the limit).
+ */
+int dump_file_fd(int fd, int open_flags, uint32_t *id) __must_check;
+/* Write files.img and remap-fpath.img to @dir. */
+int files_dump_finish(struct img_dir *dir) __must_check;
+void files_dump_fini(void);
+
+/* ------------------------------------------------------------ restore */
+
+int files_collect(struct img_dir *dir) __must_check;
+int prepare_task_files(pid_t pid, uint32_t files_id, struct img_dir *dir) __must_check;
+/*
+ * The first fd number above every fd of every prepared task (at least 3);
+ * valid after prepare_task_files().
+ */
+int files_service_fd_base(void);
+/*
+ * Move criu's own @fd to a free number at or above files_service_fd_base()
+ * (close-on-exec), close @fd, return the new number or -errno.  An fd that
+ * is already there is returned unchanged.
+ */
+int reserve_service_fd(int fd) __must_check;
+/* In the restored child @pid: fds, cwd, root, umask.  See above. */
+int restore_task_files(pid_t pid) __must_check;
+/*
+ * Open the file of files.img entry @id anew (a description of its own,
+ * not shared with any fd) with @flags (O_CLOEXEC is fine); returns the fd
+ * or -errno.  For mappings and the exe link.
+ */
+int open_file_by_id(uint32_t id, int flags) __must_check;
+void files_restore_fini(void);
+
+#endif /* CRIU_FILES_H */
