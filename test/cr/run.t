@@ -12,24 +12,6 @@ BIN=$CRIU_TOP/${BUILD:-build}/test/cr
 KEEP=$CRIU_TOP/${BUILD:-build}/test-logs/cr
 
 
-# gone PID: true when PID no longer exists or is a zombie.
-gone() {
-	local st
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ "$st" = Z ] || [ -z "$st" ]
-}
-
-# wait_for SECONDS CMD...: poll CMD every 50 ms.
-wait_for() {
-	local n=$(($1 * 20))
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ "$n" -le 0 ] && return 1
-		sleep 0.05
-	done
-}
-
 # Start test $1 with output to $2; sets $pid.
 start_test() {
 	local name=$1 out=$2
@@ -39,9 +21,6 @@ start_test() {
 	track_pid "$pid"
 	wait_for 10 test -e "$T/ready"
 }
-
-# A killed child of ours stays a zombie (holding its pid) until reaped.
-reap() { wait "$1" 2>/dev/null; }
 
 run_one() {
 	local name=$1 mode=$2 w=$T/$1.$2 why=

@@ -35,3 +35,38 @@ check() {
 	shift
 	if "$@"; then pass "$name"; else fail "$name"; fi
 }
+
+# gone PID: true when PID no longer exists or is a zombie.
+gone() {
+	local st
+	st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "$st" = Z ] || [ -z "$st" ]
+}
+
+# wait_for SECONDS CMD...: poll CMD every 50 ms.
+wait_for() {
+	local n=$(($1 * 20))
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -le 0 ] && return 1
+		sleep 0.05
+	done
+}
+
+# A killed child of ours stays a zombie (holding its pid) until reaped.
+reap() { wait "$1" 2>/dev/null; }
+
+# Run "$@" in the background as a session leader with only fds 0-2 (the
+# environment may hand us others, e.g. a pipe at fd 251); sets $pid.
+spawn_clean() {
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done
+		exec setsid "$@"
+	) &
+	pid=$!
+	track_pid "$pid"
+}
