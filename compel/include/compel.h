@@ -15,7 +15,13 @@
  *     blocking syscall still restarts it exactly as the kernel would.
  *  4. compel_regs_restartable() turns saved registers into the ones to load
  *     on restore (the restart the kernel would have done is applied).
- *  5. (parasite blobs and cure: see below when built.)
+ *  5. compel_infect(ctl, &blob, args_size) maps memory shared with the task,
+ *     loads a parasite blob (made by compel-hgen, see compel/README.md)
+ *     and starts its runtime in the leader.  compel_rpc() runs a command of
+ *     the blob in any thread, with its input and output in compel_args();
+ *     compel_get_fds() and compel_dump_pages() are built in.
+ *     compel_cure(ctl) stops the parasite, unmaps it and restores every
+ *     thread it ran in.
  *  6. compel_release(ctl) detaches from every thread, leaving each as it was
  *     (a stopped task stays stopped), and frees @ctl.  Always call it, also
  *     after an error.
@@ -34,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 
 #ifndef __must_check
@@ -127,5 +134,37 @@ int compel_syscall(struct parasite_ctl *ctl, unsigned int i, long nr, long *ret,
  * restart data stays in the kernel).  Returns 1 when @regs were changed, else 0.
  */
 int compel_regs_restartable(compel_regs_t *regs);
+
+/* ---------------------------------------------------- parasite blobs */
+/* A blob, as the header compel-hgen generates describes it. */
+struct compel_blob {
+	const void *image; /* code and data, linked at address 0 */
+	size_t size;
+	size_t bss_size;	/* zeroed bytes after the image */
+	size_t entry;		/* offset of the runtime's entry */
+	const uint32_t *relocs; /* offsets of 64-bit words to add the load address to */
+	unsigned int nr_relocs;
+};
+
+/*
+ * Load @blob into the task and start its runtime in the leader, with
+ * @args_size bytes of argument area shared between criu and the parasite.
+ * Everything it did is undone if it fails.  The leader rests no more until
+ * compel_cure(): compel_syscall() works in the other threads only.
+ */
+int compel_infect(struct parasite_ctl *ctl, const struct compel_blob *blob, size_t args_size) __must_check;
+/* The argument area as mapped here (the parasite sees the same bytes). */
+void *compel_args(struct parasite_ctl *ctl) __must_check;
+/*
+ * Run the blob's command @cmd (>= COMPEL_CMD_USER) in thread @i with what
+ * compel_args() holds; *@ret is what parasite_command() returned.
+ */
+int compel_rpc(struct parasite_ctl *ctl, unsigned int i, unsigned int cmd, int *ret) __must_check;
+/* The task's fds @fds[0..@nr) as new fds of ours in @out (SCM_RIGHTS). */
+int compel_get_fds(struct parasite_ctl *ctl, const int *fds, unsigned int nr, int *out) __must_check;
+/* Write the task's memory @iov[0..@nr) to @fd: vmsplice there, splice here. */
+int compel_dump_pages(struct parasite_ctl *ctl, const struct iovec *iov, unsigned int nr, int fd) __must_check;
+/* Stop the parasite, unmap all infection mapped, restore the threads it ran in. */
+int compel_cure(struct parasite_ctl *ctl) __must_check;
 
 #endif /* COMPEL_H */

@@ -51,8 +51,26 @@ struct thread {
 	bool dead; /* exited while seized */
 };
 
+/* What compel_infect() set up (infect.c). */
+struct infection {
+	bool active;
+	bool daemon;	      /* the runtime serves in the leader */
+	unsigned long rbase;  /* the shared area in the task */
+	unsigned char *lbase; /* and here */
+	size_t size;
+	size_t entry; /* offsets in the area */
+	size_t control;
+	size_t args;
+	size_t args_size;
+	size_t daemon_stack; /* tops of the two stacks */
+	size_t thread_stack;
+	int sock;  /* our end of the transport */
+	int rsock; /* the task's end, an fd of the task */
+};
+
 struct parasite_ctl {
 	struct compel_task_info info;
+	struct infection inf;
 	siginfo_t *shared_pending;
 	struct thread *threads;
 	unsigned int nr_alloc;
@@ -61,8 +79,14 @@ struct parasite_ctl {
 	unsigned long syscall_ip; /* where remote syscalls are injected */
 };
 
-/* seize.c: wait for @t to stop after it was resumed, classify the stop. */
+/* seize.c: wait for @t to stop after it was resumed, classify the stop
+ * (STOP_*, or -ESRCH when it left); the poll variant gives 0 if running. */
 int thread_wait_stop(struct parasite_ctl *ctl, struct thread *t, int *sig);
+int thread_poll_stop(struct parasite_ctl *ctl, struct thread *t, int *sig);
+/* syscall.c: resume @t with @sig and bring it back into its trap; the
+ * number of signals it was given on the way. */
+int thread_settle(struct parasite_ctl *ctl, struct thread *t, int sig);
+int thread_refresh_state(struct parasite_ctl *ctl, struct thread *t);
 /* regs.c: read all of @t's state into its info (regs, xstate, mask, pending). */
 int thread_read_state(struct parasite_ctl *ctl, struct thread *t, bool pending);
 int thread_get_regs(struct thread *t, compel_regs_t *regs);
@@ -83,6 +107,8 @@ extern const unsigned char arch_syscall_insn[];
 extern const size_t arch_syscall_insn_len;
 /* Load @regs to run syscall @nr with @args at @ip. */
 void arch_setup_syscall(compel_regs_t *regs, unsigned long ip, long nr, const unsigned long args[6]);
+/* Load @regs to call @ip(@arg) on the stack topped at @sp (16-aligned). */
+void arch_setup_call(compel_regs_t *regs, unsigned long ip, unsigned long sp, unsigned long arg);
 long arch_syscall_result(const compel_regs_t *regs);
 unsigned long arch_get_ip(const compel_regs_t *regs);
 

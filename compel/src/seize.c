@@ -150,19 +150,11 @@ static pid_t wait_thread(struct parasite_ctl *ctl, struct thread *t, int *status
 	}
 }
 
-/*
- * Wait for thread @t (which we resumed) to stop, and say which stop it is.
- * A thread that left is marked dead; a task whose leader left is dead.
- */
-int thread_wait_stop(struct parasite_ctl *ctl, struct thread *t, int *sig)
+/* Classify a wait status of thread @t. */
+static int classify_stop(struct parasite_ctl *ctl, struct thread *t, int status, int *sig)
 {
-	int status, event;
+	int event;
 
-	if (wait_thread(ctl, t, &status) < 0) {
-		t->dead = true;
-		t->stop = STOP_NONE;
-		return pr_err_ret(-errno, "waiting for thread %d of %d", t->info.tid, ctl->info.pid);
-	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		t->dead = true;
 		t->stop = STOP_NONE;
@@ -191,6 +183,46 @@ int thread_wait_stop(struct parasite_ctl *ctl, struct thread *t, int *sig)
 		return STOP_SIGNAL;
 	}
 	return pr_err_ret(-EIO, "thread %d: unexpected ptrace event %d", t->info.tid, event);
+}
+
+/*
+ * Wait for thread @t (which we resumed) to stop, and say which stop it is.
+ * A thread that left is marked dead; a task whose leader left is dead.
+ */
+int thread_wait_stop(struct parasite_ctl *ctl, struct thread *t, int *sig)
+{
+	int status;
+
+	if (wait_thread(ctl, t, &status) < 0) {
+		t->dead = true;
+		t->stop = STOP_NONE;
+		return pr_err_ret(-errno, "waiting for thread %d of %d", t->info.tid, ctl->info.pid);
+	}
+	return classify_stop(ctl, t, status, sig);
+}
+
+/* Like thread_wait_stop(), but 0 at once if @t is still running. */
+int thread_poll_stop(struct parasite_ctl *ctl, struct thread *t, int *sig)
+{
+	int status;
+	pid_t r;
+
+	while ((r = waitpid(t->info.tid, &status, __WALL | WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		t->dead = true;
+		t->stop = STOP_NONE;
+		return pr_err_ret(-errno, "waiting for thread %d of %d", t->info.tid, ctl->info.pid);
+	}
+	if (r == 0) {
+		/* A killed leader shows up only once its threads are collected. */
+		if (t == &ctl->threads[0] && others_died(ctl)) {
+			ctl->dead = true;
+			return thread_wait_stop(ctl, t, sig);
+		}
+		return 0;
+	}
+	return classify_stop(ctl, t, status, sig);
 }
 
 int thread_ptrace_error(struct thread *t, int err, const char *what)
@@ -426,6 +458,7 @@ int compel_seize(pid_t pid, unsigned int flags, struct parasite_ctl **out)
 		return -ENOMEM;
 	ctl->info.pid = pid;
 	ctl->info.state = COMPEL_TASK_ALIVE;
+	ctl->inf.sock = ctl->inf.rsock = -1;
 
 	if (st.state == 'Z' || st.state == 'X') {
 		if (count_threads(pid) > 1) {
@@ -514,6 +547,8 @@ int compel_release(struct parasite_ctl *ctl)
 
 	if (!ctl)
 		return 0;
+	if (ctl->inf.active && compel_cure(ctl))
+		pr_warn("%d released without a clean cure\n", ctl->info.pid);
 	if (ctl->stop_at_release && !ctl->dead && kill(ctl->info.pid, SIGSTOP))
 		ret = pr_err_ret(-errno, "can't stop %d again", ctl->info.pid);
 

@@ -82,7 +82,7 @@ static int poke_word(struct parasite_ctl *ctl, struct thread *t, unsigned long a
  * interrupt trap.  Signals it dequeues on the way are delivered to it.
  * Returns the number of signals delivered (its state changed if > 0).
  */
-static int settle(struct parasite_ctl *ctl, struct thread *t, int sig)
+int thread_settle(struct parasite_ctl *ctl, struct thread *t, int sig)
 {
 	int delivered = sig ? 1 : 0;
 
@@ -109,7 +109,7 @@ static int settle(struct parasite_ctl *ctl, struct thread *t, int sig)
 }
 
 /* After the thread moved on (a handler ran): its saved state is new. */
-static int refresh_state(struct parasite_ctl *ctl, struct thread *t)
+int thread_refresh_state(struct parasite_ctl *ctl, struct thread *t)
 {
 	return thread_read_state(ctl, t, false);
 }
@@ -157,10 +157,10 @@ static int syscall_once(struct parasite_ctl *ctl, struct thread *t, long nr, lon
 		r = poke_word(ctl, t, ip, orig_word) ?: thread_put_regs(t, &t->info.regs);
 		if (r)
 			return r;
-		r = settle(ctl, t, sig);
+		r = thread_settle(ctl, t, sig);
 		if (r < 0)
 			return r;
-		r = refresh_state(ctl, t);
+		r = thread_refresh_state(ctl, t);
 		return r ?: -EAGAIN;
 	}
 	if (k == STOP_SYSCALL) {
@@ -188,9 +188,9 @@ out_code:
 	r2 = thread_put_regs(t, &t->info.regs);
 	r = r ?: r2;
 	if (t->stop != STOP_TRAP) {
-		r2 = settle(ctl, t, 0);
+		r2 = thread_settle(ctl, t, 0);
 		if (r2 > 0)
-			r2 = refresh_state(ctl, t);
+			r2 = thread_refresh_state(ctl, t);
 		r = r ?: r2;
 	}
 	/* A mask that ppoll & co. were to put back is in place now. */

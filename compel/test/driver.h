@@ -78,6 +78,8 @@ struct victim {
 	int data; /* write end of its fd 4 */
 	int out;  /* read end of its stdout */
 	int avx512;
+	unsigned long mem; /* its patterned memory (pattern.h: mem_pattern) */
+	unsigned long mem_size;
 	pid_t nanny;  /* the victim's parent when it is not us, else 0 */
 	int nanny_fd; /* the nanny writes the victim's pid, then its wait status */
 	char buf[4096];
@@ -262,7 +264,7 @@ static inline int victim_start_ex(struct victim *v, const char *mode, bool nanny
 	v->data = data[1];
 	v->out = out[0];
 	char *line = victim_line(v, 10000);
-	if (!line || sscanf(line, "READY %d", &v->avx512) != 1) {
+	if (!line || sscanf(line, "READY %d %lx %lu", &v->avx512, &v->mem, &v->mem_size) != 3) {
 		fail("victim %s did not start: %s", mode, line ? line : "no output");
 		return -1;
 	}

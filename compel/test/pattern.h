@@ -54,4 +54,22 @@ static inline void pattern_fill(struct pattern *p, int pid)
 	memcpy(p->b + PAT_X87 + 8, &ex, 2);
 }
 
+/* The victim's memory: 64-bit words from the same generator, seeded by pid. */
+static inline void mem_pattern(uint64_t *mem, size_t size, int pid)
+{
+	uint64_t s = pid;
+
+	for (size_t i = 0; i < size / 8; i++)
+		mem[i] = pat_next(&s);
+}
+
+static inline uint64_t mem_checksum_of(const uint64_t *mem, size_t size)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < size / 8; i++)
+		s = (s ^ mem[i]) * 0x100000001b3ull;
+	return s;
+}
+
 #endif

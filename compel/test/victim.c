@@ -102,11 +102,7 @@ static uint64_t now_ns(void)
 
 static uint64_t mem_checksum(void)
 {
-	uint64_t s = 0;
-
-	for (size_t i = 0; i < MEM_SIZE / 8; i++)
-		s = (s ^ mem[i]) * 0x100000001b3ull;
-	return s;
+	return mem_checksum_of(mem, MEM_SIZE);
 }
 
 static void check_mem(void)
@@ -395,10 +391,28 @@ static void check_maps(void)
 	}
 }
 
+/* The memory the driver may read: the checksummed 2 MiB, or "big"'s 1 GiB. */
+static void *shown_mem;
+static unsigned long shown_size = MEM_SIZE;
+
 static void ready(void)
 {
 	maps_before = read_maps(0);
-	printf("READY %d\n", avx512);
+	printf("READY %d %lx %lu\n", avx512, (unsigned long)(shown_mem ? shown_mem : mem), shown_size);
+}
+
+/* big: 1 GiB of memory with data in every page, for the page-path bench. */
+static void setup_big(void)
+{
+	shown_size = 1UL << 30;
+	shown_mem = mmap(NULL, shown_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (shown_mem == MAP_FAILED) {
+		printf("FAIL: victim big: can't map 1 GiB\n");
+		exit(1);
+	}
+	madvise(shown_mem, shown_size, 23 /* MADV_POPULATE_WRITE */);
+	for (unsigned long i = 0; i < shown_size; i += 4096)
+		memset((char *)shown_mem + i, (int)(i >> 12), 4096);
 }
 
 /*
@@ -438,9 +452,7 @@ static void setup(void)
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		abort();
-	uint64_t s = getpid();
-	for (size_t i = 0; i < MEM_SIZE / 8; i++)
-		mem[i] = pat_next(&s);
+	mem_pattern(mem, MEM_SIZE, getpid());
 	mem_sum = mem_checksum();
 	for (int i = 0; i < 2; i++) {
 		maps_buf[i] = mmap(NULL, MAPS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -486,10 +498,17 @@ int main(int argc, char **argv)
 	setup();
 	if (!strcmp(mode, "sigread"))
 		setup_sigread();
+	if (!strcmp(mode, "big"))
+		setup_big();
 	if (strcmp(mode, "churn") && strcmp(mode, "threads") && strcmp(mode, "futex"))
 		ready();
 
-	if (!strcmp(mode, "busy") || !strcmp(mode, "stopped")) {
+	if (!strcmp(mode, "big")) {
+		struct pollfd pfd = { .fd = CTL_FD, .events = POLLIN };
+
+		poll(&pfd, 1, -1);
+		atomic_fetch_add(&progress, 1);
+	} else if (!strcmp(mode, "busy") || !strcmp(mode, "stopped")) {
 		work_busy(NULL);
 	} else if (!strcmp(mode, "sleep")) {
 		work_sleep(NULL);

@@ -53,6 +53,16 @@ void arch_setup_syscall(compel_regs_t *regs, unsigned long ip, long nr, const un
 	regs->r9 = args[5];
 }
 
+void arch_setup_call(compel_regs_t *regs, unsigned long ip, unsigned long sp, unsigned long arg)
+{
+	regs->rip = ip;
+	regs->rsp = sp & ~15UL;
+	regs->rdi = arg;
+	regs->rax = 0;
+	regs->orig_rax = -1;
+	regs->eflags &= ~0x400UL; /* DF clear, as the ABI wants at a call */
+}
+
 long arch_syscall_result(const compel_regs_t *regs)
 {
 	return (long)regs->rax;
