@@ -350,23 +350,24 @@ static int run_runtime(struct parasite_ctl *ctl, struct thread *t, struct compel
 	return pr_err_ret(-EAGAIN, "thread %d keeps receiving signals; parasite not started", t->info.tid);
 }
 
-static int send_cmd(struct parasite_ctl *ctl, uint32_t cmd, int fd)
+/* Send command @cmd to the daemon with @nr fds attached. */
+static int send_cmd_fds(struct parasite_ctl *ctl, uint32_t cmd, const int *fds, unsigned int nr)
 {
 	struct compel_msg m = { .cmd = cmd };
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { &m, sizeof(m) };
 	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (fd >= 0) {
+	if (nr) {
 		struct cmsghdr *c;
 
 		h.msg_control = cbuf;
-		h.msg_controllen = sizeof(cbuf);
+		h.msg_controllen = CMSG_SPACE(nr * sizeof(int));
 		c = CMSG_FIRSTHDR(&h);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(nr * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nr * sizeof(int));
 	}
 	if (sendmsg(ctl->inf.sock, &h, MSG_NOSIGNAL) != sizeof(m)) {
 		if (errno == EPIPE || errno == ECONNRESET)
@@ -374,6 +375,11 @@ static int send_cmd(struct parasite_ctl *ctl, uint32_t cmd, int fd)
 		return pr_err_ret(-errno, "can't send command %u to the parasite of %d", cmd, ctl->info.pid);
 	}
 	return 0;
+}
+
+static int send_cmd(struct parasite_ctl *ctl, uint32_t cmd, int fd)
+{
+	return send_cmd_fds(ctl, cmd, &fd, fd >= 0 ? 1 : 0);
 }
 
 /* The daemon's answer to @cmd. */
@@ -752,6 +758,62 @@ static int drain(int in, int fd, size_t len)
 	return 0;
 }
 
+/* A pipe as large as we may make it; its size in *@size. */
+static int big_pipe(int p[2], size_t *size)
+{
+	int n;
+
+	if (pipe2(p, O_CLOEXEC))
+		return pr_err_ret(-errno, "pipe");
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* pipe-max-size without CAP_SYS_RESOURCE */
+	n = fcntl(p[1], F_GETPIPE_SZ);
+	*size = n > 0 ? (size_t)n : 65536;
+	return 0;
+}
+
+/*
+ * One batch of ranges (@total bytes) that fits the argument area: the task
+ * fills one pipe while we drain the other, @chunk bytes at a time.
+ */
+static int dump_batch(struct parasite_ctl *ctl, int fd, size_t total)
+{
+	struct compel_pages_args *a = compel_args(ctl);
+	int p[2][2], w[2], r, d = 0;
+	size_t size[2];
+	struct compel_msg m;
+
+	r = big_pipe(p[0], &size[0]);
+	if (r)
+		return r;
+	r = big_pipe(p[1], &size[1]);
+	if (r) {
+		close(p[0][0]);
+		close(p[0][1]);
+		return r;
+	}
+	a->nr_pipes = 2;
+	a->chunk = min_u(size[0], size[1]);
+	w[0] = p[0][1];
+	w[1] = p[1][1];
+	r = send_cmd_fds(ctl, COMPEL_CMD_DUMP_PAGES, w, 2);
+	close(p[0][1]);
+	close(p[1][1]);
+	if (!r) {
+		for (size_t done = 0, k = 0; done < total && !d; done += a->chunk, k++)
+			d = drain(p[k & 1][0], fd, min_u(a->chunk, total - done));
+		/* Unread data or a closed pipe makes the task's side stop too. */
+		close(p[0][0]);
+		close(p[1][0]);
+		r = daemon_wait(ctl, COMPEL_CMD_DUMP_PAGES, &m);
+		if (!r && m.ret < 0)
+			r = pr_err_ret(m.ret, "the parasite of %d could not splice its pages", ctl->info.pid);
+		return r ?: d;
+	}
+	close(p[0][0]);
+	close(p[1][0]);
+	return r;
+}
+
 int compel_dump_pages(struct parasite_ctl *ctl, const struct iovec *iov, unsigned int nr, int fd)
 {
 	struct compel_pages_args *a = compel_args(ctl);
@@ -766,9 +828,7 @@ int compel_dump_pages(struct parasite_ctl *ctl, const struct iovec *iov, unsigne
 		return pr_err_ret(-E2BIG, "no room in the argument area for page ranges");
 	while (done < nr && !r) {
 		unsigned int n = min_u(nr - done, per);
-		struct compel_msg m;
 		size_t total = 0;
-		int p[2];
 
 		a->nr = n;
 		for (unsigned int i = 0; i < n; i++) {
@@ -776,22 +836,7 @@ int compel_dump_pages(struct parasite_ctl *ctl, const struct iovec *iov, unsigne
 			a->iov[i][1] = iov[done + i].iov_len;
 			total += iov[done + i].iov_len;
 		}
-		if (pipe2(p, O_CLOEXEC))
-			return pr_err_ret(-errno, "pipe");
-		fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* as much as we may; fine if not */
-		r = send_cmd(ctl, COMPEL_CMD_DUMP_PAGES, p[1]);
-		close(p[1]);
-		if (!r) {
-			int d = drain(p[0], fd, total);
-
-			close(p[0]);
-			r = daemon_wait(ctl, COMPEL_CMD_DUMP_PAGES, &m);
-			if (!r && m.ret < 0)
-				r = pr_err_ret(m.ret, "the parasite of %d could not splice its pages", ctl->info.pid);
-			r = r ?: d;
-		} else {
-			close(p[0]);
-		}
+		r = dump_batch(ctl, fd, total);
 		done += n;
 	}
 	return r;

@@ -49,6 +49,28 @@ static double bench_memcpy(double *cold)
 	return best;
 }
 
+/* write() of 1 GiB from touched memory over the pages of the file at @path. */
+static double bench_write(const char *path)
+{
+	char *src = mmap(NULL, GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	double t, best = 1e9;
+
+	memset(src, 0x5a, GIB);
+	for (int i = 0; i < 3 && fd >= 0; i++) {
+		t = now();
+		if (pwrite(fd, src, GIB, 0) != (ssize_t)GIB)
+			break;
+		t = now() - t;
+		if (t < best)
+			best = t;
+	}
+	if (fd >= 0)
+		close(fd);
+	munmap(src, GIB);
+	return best;
+}
+
 /* Dump the victim's 1 GiB to @path: over what is there when @keep, else truncated. */
 static double bench_dump(struct parasite_ctl *ctl, struct victim *v, const char *path, bool keep)
 {
@@ -94,12 +116,13 @@ int main(int argc, char **argv)
 	double t_null = bench_dump(ctl, &v, "/dev/null", false);
 	double t_shm_cold = bench_dump(ctl, &v, shm_path, false);
 	double t_shm = bench_dump(ctl, &v, shm_path, true);
-	unlink(shm_path);
 	double t_disk = bench_dump(ctl, &v, disk_path, false);
 	unlink(disk_path);
 	if (compel_cure(ctl) || compel_release(ctl))
 		fprintf(stderr, "cure or release failed\n");
 	victim_finish(&v, "q", NULL, 0);
+	double t_wr = bench_write(shm_path);
+	unlink(shm_path);
 	double t_cp_cold, t_cp = bench_memcpy(&t_cp_cold);
 
 	printf("1 GiB of a task's memory through compel's page path (vmsplice there, splice here):\n");
@@ -107,10 +130,13 @@ int main(int argc, char **argv)
 	printf("  into a /dev/shm file, over its pages     %6.2f GB/s  %.3f s\n", gbps(t_shm), t_shm);
 	printf("  into a new /dev/shm file                 %6.2f GB/s  %.3f s\n", gbps(t_shm_cold), t_shm_cold);
 	printf("  into a new file in %-15s (sync) %6.2f GB/s  %.3f s\n", disk_dir, gbps(t_disk), t_disk);
+	printf("write() of 1 GiB from memory here:\n");
+	printf("  into a /dev/shm file, over its pages     %6.2f GB/s  %.3f s\n", gbps(t_wr), t_wr);
 	printf("memcpy of 1 GiB here:\n");
 	printf("  into memory touched before               %6.2f GB/s  %.3f s\n", gbps(t_cp), t_cp);
 	printf("  into fresh memory                        %6.2f GB/s  %.3f s\n", gbps(t_cp_cold), t_cp_cold);
 	printf("page path into existing pages / memcpy into touched memory: %.2f\n", t_cp / t_shm);
+	printf("page path into existing pages / write() into the same:      %.2f\n", t_wr / t_shm);
 	printf("page path into new pages / memcpy into fresh memory:        %.2f\n", t_cp_cold / t_shm_cold);
 	return 0;
 }

@@ -74,11 +74,16 @@ struct compel_fds_args {
 	int32_t fds[]; /* @nr descriptors of the task */
 };
 
-/* COMPEL_CMD_DUMP_PAGES: vmsplice these ranges into the pipe whose write
- * end comes attached to the command message. */
+/*
+ * COMPEL_CMD_DUMP_PAGES: vmsplice these ranges, as one stream cut into
+ * @chunk-byte pieces, into the pipes whose write ends come attached to the
+ * command: piece k goes into pipe k % 2 (@nr_pipes 2) or the only one.
+ * criu drains one pipe while the task fills the other.
+ */
 struct compel_pages_args {
 	uint32_t nr;
-	uint32_t pad;
+	uint32_t nr_pipes;
+	uint64_t chunk;
 	uint64_t iov[][2]; /* base, length */
 };
 

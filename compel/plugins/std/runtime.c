@@ -57,20 +57,23 @@ static long send_msg(int sock, struct compel_msg *m, const int *fds, unsigned in
 	return sys_sendmsg(sock, &h, 0);
 }
 
-/* Receive a command; an fd criu attached lands in *@fd (else -1). */
-static long recv_msg(int sock, struct compel_msg *m, int *fd)
+/* Receive a command; fds criu attached (up to 2) land in @fd (else -1). */
+static long recv_msg(int sock, struct compel_msg *m, int fd[2])
 {
-	char cbuf[CMSG_SPACE8(sizeof(int))] __attribute__((aligned(8)));
+	char cbuf[CMSG_SPACE8(2 * sizeof(int))] __attribute__((aligned(8)));
 	struct k_iovec iov = { m, sizeof(*m) };
 	struct k_msghdr h = { .iov = &iov, .iovlen = 1, .control = cbuf, .controllen = sizeof(cbuf) };
 	struct k_cmsghdr *c = (struct k_cmsghdr *)cbuf;
 	long r;
 
-	*fd = -1;
+	fd[0] = fd[1] = -1;
 	r = sys_recvmsg(sock, &h, 0);
 	if (r == sizeof(*m) && h.controllen >= sizeof(*c) + sizeof(int) && c->level == SOL_SOCKET &&
-	    c->type == SCM_RIGHTS)
-		memcpy(fd, c + 1, sizeof(int));
+	    c->type == SCM_RIGHTS) {
+		unsigned long n = (c->len - sizeof(*c)) / sizeof(int);
+
+		memcpy(fd, c + 1, (n > 2 ? 2 : n) * sizeof(int));
+	}
 	return r;
 }
 
@@ -93,16 +96,20 @@ static long send_fds(int sock, struct compel_fds_args *a, unsigned long size)
 	return 0;
 }
 
-static long dump_pages(int pipe_fd, struct compel_pages_args *a, unsigned long size)
+static long dump_pages(const int pipes[2], struct compel_pages_args *a, unsigned long size)
 {
-	if (pipe_fd < 0 || sizeof(*a) + (unsigned long)a->nr * sizeof(a->iov[0]) > size)
+	uint64_t left = a->chunk; /* of the current piece */
+	unsigned int k = 0;	  /* which piece */
+
+	if (pipes[0] < 0 || (a->nr_pipes == 2 && pipes[1] < 0) || !a->chunk ||
+	    sizeof(*a) + (unsigned long)a->nr * sizeof(a->iov[0]) > size)
 		return -22; /* EINVAL */
 	for (uint32_t i = 0; i < a->nr; i++) {
 		struct k_iovec iov = { (void *)a->iov[i][0], a->iov[i][1] };
 
-		/* A pipe takes what it has room for; go on from there. */
 		while (iov.len) {
-			long r = sys_vmsplice(pipe_fd, &iov, 1, 0);
+			struct k_iovec part = { iov.base, iov.len < left ? iov.len : left };
+			long r = sys_vmsplice(pipes[a->nr_pipes == 2 ? k & 1 : 0], &part, 1, 0);
 
 			if (r == -4) /* EINTR */
 				continue;
@@ -110,12 +117,17 @@ static long dump_pages(int pipe_fd, struct compel_pages_args *a, unsigned long s
 				return r ? r : -5; /* EIO */
 			iov.base = (char *)iov.base + r;
 			iov.len -= r;
+			left -= r;
+			if (!left) {
+				left = a->chunk;
+				k++;
+			}
 		}
 	}
 	return 0;
 }
 
-static long run_command(struct compel_start *s, uint32_t cmd, int fd)
+static long run_command(struct compel_start *s, uint32_t cmd, const int fd[2])
 {
 	void *args = (void *)s->args;
 
@@ -134,12 +146,12 @@ static long run_command(struct compel_start *s, uint32_t cmd, int fd)
 static void serve(struct compel_start *s)
 {
 	struct compel_msg m = { .cmd = COMPEL_CMD_HELLO, .tid = (int32_t)sys_gettid() };
-	int fd;
+	int fd[2];
 
 	if (send_msg(s->sock, &m, 0, 0) < 0)
 		return;
 	for (;;) {
-		if (recv_msg(s->sock, &m, &fd) != sizeof(m))
+		if (recv_msg(s->sock, &m, fd) != sizeof(m))
 			return; /* criu is gone: wait to be trapped */
 		if (m.cmd == COMPEL_CMD_FINI) {
 			m.ret = 0;
@@ -149,8 +161,9 @@ static void serve(struct compel_start *s)
 			return;
 		}
 		m.ret = (int32_t)run_command(s, m.cmd, fd);
-		if (fd >= 0)
-			sys_close(fd);
+		for (int i = 0; i < 2; i++)
+			if (fd[i] >= 0)
+				sys_close(fd[i]);
 		m.tid = (int32_t)sys_gettid();
 		if (send_msg(s->sock, &m, 0, 0) < 0)
 			return;
@@ -170,7 +183,9 @@ void __compel_entry(struct compel_start *s)
 	}
 	struct compel_msg m = { .cmd = s->cmd, .tid = (int32_t)sys_gettid() };
 
-	m.ret = s->result = (int32_t)run_command(s, s->cmd, -1);
+	const int none[2] = { -1, -1 };
+
+	m.ret = s->result = (int32_t)run_command(s, s->cmd, none);
 	s->state = COMPEL_STATE_DONE;
 	sys_sigprocmask(SIG_SETMASK, &s->saved_mask, 0);
 	send_msg(s->sock, &m, 0, 0);
