@@ -6,6 +6,7 @@
  * and the task's parent still reaps it normally).
  */
 #include <dirent.h>
+#include <grp.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
@@ -70,6 +71,33 @@ static void test_kthread(void)
 		return;
 	}
 	expect_err("kernel thread", pid, -EPERM);
+}
+
+/* From an unprivileged process, a root task cannot be seized. */
+static void test_no_permission(void)
+{
+	struct victim v;
+	int status;
+	pid_t child;
+
+	if (victim_start(&v, "busy"))
+		return;
+	child = fork();
+	if (child == 0) {
+		struct parasite_ctl *ctl = NULL;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(100);
+		_exit(-compel_seize(v.pid, 0, &ctl));
+	}
+	waitpid(child, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 100)
+		printf("SKIP: errors: no permission: can't drop privileges here\n");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == EPERM)
+		pass("errors: no permission: %s", strerror(EPERM));
+	else
+		fail("errors: no permission: status %#x", status);
+	victim_finish(&v, "q", NULL, 0);
 }
 
 static void test_thread_and_self(void)
@@ -249,6 +277,7 @@ int main(void)
 	alarm(60);
 	test_no_such_pid();
 	test_kthread();
+	test_no_permission();
 	test_thread_and_self();
 	test_traced();
 	test_zombie();

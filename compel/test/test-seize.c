@@ -62,7 +62,7 @@ static bool comm_matches(pid_t pid, const char *name)
 	return !strcmp(comm, name);
 }
 
-static void look_at_threads(struct parasite_ctl *ctl, bool *restart, bool *vector)
+static int look_at_threads(struct parasite_ctl *ctl, bool *restart, bool *vector)
 {
 	const struct compel_task_info *ti = compel_task(ctl);
 
@@ -70,6 +70,12 @@ static void look_at_threads(struct parasite_ctl *ctl, bool *restart, bool *vecto
 		const struct compel_thread_info *th = compel_thread(ctl, i);
 		compel_regs_t r = th->regs;
 		long ax = (long)r.rax;
+
+		/* glibc gives every thread its TLS block through fs_base. */
+		if (!r.fs_base) {
+			fail("%s: thread %d has no fs_base", mode, th->tid);
+			return -1;
+		}
 
 		if ((long)r.orig_rax >= 0 && ax <= -512 && ax >= -516) {
 			unsigned long ip = r.rip;
@@ -81,6 +87,7 @@ static void look_at_threads(struct parasite_ctl *ctl, bool *restart, bool *vecto
 		    !memcmp((const char *)th->xstate + hi16_off, pat.b + PAT_ZHI, 1024))
 			*vector = true;
 	}
+	return 0;
 }
 
 static int one_round(int round)
@@ -110,7 +117,8 @@ static int one_round(int round)
 		kill(pid, SIGUSR1);
 	if ((int)ti->nr_threads > max_threads)
 		max_threads = ti->nr_threads;
-	look_at_threads(ctl, &restart, &vector);
+	if (look_at_threads(ctl, &restart, &vector))
+		goto out_fail;
 
 	for (unsigned int i = 0; i < ti->nr_threads; i++) {
 		pid_t tid = compel_thread(ctl, i)->tid;
