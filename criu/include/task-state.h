@@ -1,0 +1,109 @@
+/*
+ * Task state: everything of a task that is neither memory, registers nor
+ * files: signal actions, blocked and pending signals, sigaltstack,
+ * credentials, rlimits, personality, comm, pdeath signal, child subreaper,
+ * timer slack, no_new_privs, dumpable, loginuid, oom_score_adj, rseq,
+ * robust futex list, clear_child_tid, itimers, POSIX timers, scheduling,
+ * membarrier registrations and seccomp.  Documentation/task-state.md lists
+ * each with where it is stored and how it comes back.
+ *
+ * How to use (dump, in cr-dump.c):
+ *  1. With the task seized (compel_seize) and BEFORE compel_infect() (or
+ *     after compel_cure(): compel_syscall() does not work in an infected
+ *     leader), and after core->thread_info->gpregs are filled (an ip inside
+ *     an rseq critical section is moved to its abort handler there):
+ *	dump_task_state(ctl, core, mm)
+ *     @core: core->tc, core->thread_core and core->thread_info allocated by
+ *     the caller; this fills the fields listed below and allocates what
+ *     they point to.  @mm may be NULL; else mm->dumpable is set.
+ *     Refusals (-EOPNOTSUPP, logged with what to do): SCHED_DEADLINE,
+ *     seccomp filters the restorer could not load again (no no_new_privs
+ *     and no CAP_SYS_ADMIN), an LSM profile.  The task is untouched either
+ *     way (a scratch page mapped in it is unmapped before returning).
+ *  2. free_task_state(core) frees what step 1 allocated (safe after a
+ *     failed or partial step 1, and twice) — before freeing tc/thread_core.
+ *  3. task_state_dump_finish(dir) once after every task: writes
+ *     seccomp.img (always, as CRIU does, empty when no task has filters).
+ *
+ * Fields filled by dump_task_state():
+ *   tc: personality, flags, blk_sigset, comm, timers, rlimits, signals_s,
+ *	loginuid, oom_score_adj, sigactions, child_subreaper,
+ *	membarrier_registration_mask (when nonzero).  NOT task_state,
+ *	exit_code, stop_signo, cg_set: the caller's.
+ *   thread_core: futex_rla(_len), sched_nice/policy/prio, sas, pdeath_sig,
+ *	signals_p, creds, seccomp_mode/filter, comm, rseq_entry.
+ *   thread_info: clear_tid_addr (and gpregs->ip, see step 1).
+ *
+ * How to use (restore, cr-restore.c):
+ *  1. task_state_collect(dir) once: reads seccomp.img.
+ *  2. In the restored child, with every signal blocked, before the files
+ *     and the restorer: restore_task_state_early(core).  It drops criu's own
+ *     rseq registration (the child inherited glibc's: it would point into
+ *     memory the restorer unmaps), then sets what does not depend on the
+ *     final memory nor on credentials: personality, child subreaper,
+ *     loginuid, oom_score_adj and every signal action but SIGCHLD's (the
+ *     handlers' addresses are the restored task's: from here on no handler
+ *     of criu's may run, hence the blocked signals).  Limits the kernel
+ *     refuses (oom_score_adj lowered without CAP_SYS_RESOURCE, loginuid)
+ *     are logged as warnings, not errors.
+ *  3. restorer_state_size(cores, n) bytes for the restorer's argument area,
+ *     restorer_state_prepare(cores, n, mm, area, size) fills it (checks
+ *     what the restorer cannot do — capabilities criu lacks, POSIX timer
+ *     ids on a kernel without PR_TIMER_CREATE_RESTORE_IDS — and fails
+ *     early, logged; clamps rlimits above criu's hard limits, with a
+ *     warning).  @cores[0] is the leader's core; n is the thread count.
+ *  4. In the restorer (criu/pie/restorer-state.c, freestanding), after the
+ *     memory is in place and just before rt_sigreturn, with every signal
+ *     still blocked: rst_apply_task_state(area), then as late as possible
+ *     rst_apply_seccomp(area, 0).  On failure, restorer_state_error()
+ *     turns area->err_* into a message (if criu can read the area).
+ *  5. The sigframe: task_state_sigframe(core, leader, &mask, &ss) gives the
+ *     blocked mask for uc_sigmask and the sigaltstack for uc_stack;
+ *     rt_sigreturn restores both.
+ *
+ * What V must wire (and build):
+ *  - criu/criu and the unit tests link compel: add $(COMPEL_LIB) to
+ *    LDLIBS (or the link lines) in criu/Makefile.inc; this file's users
+ *    (criu/task-state-dump.c) call compel_syscall() and friends.
+ *  - the restorer blob links $(BUILD)/compel/blob-obj/criu/pie/restorer-state.o
+ *    (built by compel's blob rule from criu/pie/restorer-state.c).
+ *  - the restored task's pdeath signal fires when its parent exits: with
+ *    restore -d, the task's parent must not be a criu process that exits
+ *    after rst_apply_task_state() (reparent it before, e.g. by cloning it
+ *    from a helper that exits first), or it gets the signal.
+ */
+#ifndef CRIU_TASK_STATE_H
+#define CRIU_TASK_STATE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "core.pb-c.h"
+#include "mm.pb-c.h"
+
+struct parasite_ctl;
+struct img_dir;
+
+/* ------------------------------------------------------------ dump */
+int dump_task_state(struct parasite_ctl *ctl, CoreEntry *core, MmEntry *mm) __must_check;
+/* Thread @idx (> 0) of a seized task: thread_core and thread_info only. */
+int dump_thread_state(struct parasite_ctl *ctl, unsigned int idx, CoreEntry *core) __must_check;
+void free_task_state(CoreEntry *core);
+int task_state_dump_finish(struct img_dir *dir) __must_check;
+
+/* ------------------------------------------------------------ restore */
+int task_state_collect(struct img_dir *dir) __must_check;
+int restore_task_state_early(const CoreEntry *core) __must_check;
+size_t restorer_state_size(CoreEntry *const *cores, unsigned int nr);
+int restorer_state_prepare(CoreEntry *const *cores, unsigned int nr, const MmEntry *mm, void *area,
+			   size_t size) __must_check;
+/* A message for a failed rst_apply_*() ("setresuid: Operation not permitted"). */
+const char *restorer_state_error(const void *area, char *buf, size_t len);
+
+/* Blocked mask and sigaltstack of a thread, for its rt_sigframe. */
+void task_state_sigframe(const CoreEntry *core, bool leader, uint64_t *sigmask, stack_t *ss);
+
+#endif /* CRIU_TASK_STATE_H */
