@@ -75,7 +75,6 @@ struct parasite_ctl {
 	struct thread *threads;
 	unsigned int nr_alloc;
 	bool dead;		  /* the whole task died while seized */
-	bool stop_at_release;	  /* a stop signal was held back: send it again */
 	unsigned long syscall_ip; /* where remote syscalls are injected */
 };
 

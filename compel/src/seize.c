@@ -549,8 +549,6 @@ int compel_release(struct parasite_ctl *ctl)
 		return 0;
 	if (ctl->inf.active && compel_cure(ctl))
 		pr_warn("%d released without a clean cure\n", ctl->info.pid);
-	if (ctl->stop_at_release && !ctl->dead && kill(ctl->info.pid, SIGSTOP))
-		ret = pr_err_ret(-errno, "can't stop %d again", ctl->info.pid);
 
 	/* The leader last: a dead leader is reported only after its threads. */
 	for (unsigned int i = ctl->info.nr_threads; i-- > 0;) {

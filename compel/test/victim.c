@@ -14,7 +14,10 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -401,6 +406,39 @@ static void ready(void)
 	printf("READY %d %lx %lu\n", avx512, (unsigned long)(shown_mem ? shown_mem : mem), shown_size);
 }
 
+/*
+ * seccomp: a filter refuses (EPERM) the syscalls compel runs in the task
+ * (mmap, munmap, memfd_create, socketpair, close, getpid, gettid, prctl),
+ * so compel must suspend it while it works.
+ */
+static void setup_seccomp(void)
+{
+	static const int deny[] = { SYS_mmap,	SYS_munmap, SYS_memfd_create, SYS_socketpair,
+				    SYS_getpid, SYS_gettid, SYS_prctl };
+	struct sock_filter f[4 + 2 * 7 + 1];
+	unsigned int n = 0;
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	for (unsigned int i = 0; i < 7; i++) {
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, deny[i], 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = n, .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) {
+		printf("FAIL: victim seccomp: can't install the filter: %m\n");
+		exit(1);
+	}
+	if (syscall(SYS_getpid) != -1 || errno != EPERM) {
+		printf("FAIL: victim seccomp: the filter does not refuse getpid\n");
+		exit(1);
+	}
+}
+
 /* big: 1 GiB of memory with data in every page, for the page-path bench. */
 static void setup_big(void)
 {
@@ -500,6 +538,8 @@ int main(int argc, char **argv)
 		setup_sigread();
 	if (!strcmp(mode, "big"))
 		setup_big();
+	if (!strcmp(mode, "seccomp"))
+		setup_seccomp();
 	if (strcmp(mode, "churn") && strcmp(mode, "threads") && strcmp(mode, "futex"))
 		ready();
 
@@ -508,7 +548,7 @@ int main(int argc, char **argv)
 
 		poll(&pfd, 1, -1);
 		atomic_fetch_add(&progress, 1);
-	} else if (!strcmp(mode, "busy") || !strcmp(mode, "stopped")) {
+	} else if (!strcmp(mode, "busy") || !strcmp(mode, "stopped") || !strcmp(mode, "seccomp")) {
 		work_busy(NULL);
 	} else if (!strcmp(mode, "sleep")) {
 		work_sleep(NULL);

@@ -8,6 +8,6 @@ if [ ! -x "$bin/test-seize" ]; then
 	skip "compel seize: $bin/test-seize is not built (make test-build)"
 	exit 0
 fi
-for mode in busy sleep read poll ppoll futex threads churn stopped sigread; do
+for mode in busy sleep read poll ppoll futex threads churn stopped sigread seccomp; do
 	"$bin/test-seize" "$mode" 100 || echo "FAIL: compel seize $mode: driver exited with status $?"
 done
