@@ -234,6 +234,34 @@ static void test_dies_while_seized(const char *mode)
 	victim_close(&v);
 }
 
+/* SIGSTOP sent while seized: the task must end up stopped after release. */
+static void test_stop_while_seized(void)
+{
+	struct parasite_ctl *ctl;
+	struct victim v;
+	int err;
+	long ret;
+
+	if (victim_start(&v, "threads"))
+		return;
+	if (compel_seize(v.pid, 0, &ctl)) {
+		fail("errors: SIGSTOP while seized: seize");
+		victim_close(&v);
+		return;
+	}
+	kill(v.pid, SIGSTOP);
+	ret = rsys(ctl, 0, SYS_getpid, 0, 0, 0, 0, 0, 0, &err);
+	enum compel_task_state st = compel_task(ctl)->state;
+	if (compel_release(ctl) || err || ret != v.pid)
+		fail("errors: SIGSTOP while seized: getpid %ld err %d", ret, err);
+	else if (st != COMPEL_TASK_STOPPED || !wait_state(v.pid, 'T'))
+		fail("errors: SIGSTOP while seized: state %d, /proc says %c", st, proc_state(v.pid, NULL));
+	else
+		pass("errors: SIGSTOP while seized: taken by the task, stopped after release");
+	kill(v.pid, SIGCONT);
+	victim_finish(&v, "q", NULL, 0);
+}
+
 /* Killed while a remote syscall (pause) blocks in it. */
 static void test_dies_during_syscall(const char *mode)
 {
@@ -281,6 +309,7 @@ int main(void)
 	test_thread_and_self();
 	test_traced();
 	test_zombie();
+	test_stop_while_seized();
 	test_dies_while_seized("busy");
 	test_dies_while_seized("threads");
 	test_dies_during_syscall("busy");
