@@ -1,0 +1,1026 @@
+/*
+ * Open files of a task: the fd-kind registry, dump of the fd table
+ * (files.img entries, fdinfo-<files_id>.img) and its restore in the
+ * restored child.
+ *
+ * Dump reads /proc/PID/fd, /proc/PID/fdinfo/N and stats each target through
+ * the magic link; when the task is infected, compel_get_fds() also hands
+ * over the task's own descriptions (the only way to read the SIGIO owner).
+ * Every open file description gets one id; descriptors that share one
+ * (dup, fork) share the id: kcmp(KCMP_FILE) says so, or, if kcmp is not
+ * allowed, equal (device, inode, position, flags).
+ *
+ * Restore: files_collect() reads files.img into one struct file_desc per
+ * entry (sorted by id), prepare_task_files() the task's fdinfo and fs
+ * images.  In the child, restore_task_files() closes everything below the
+ * service-fd base (criu's own fds were moved above it), opens each
+ * description once, puts it at every fd number that shares it, sets
+ * close-on-exec, then restores cwd, root and umask (fs.c).
+ */
+#define LOG_PREFIX "files: "
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "compel.h"
+#include "file-kinds.h"
+#include "files.h"
+#include "image.h"
+#include "log.h"
+
+#ifndef F_GETOWNER_UIDS
+#define F_GETOWNER_UIDS 17
+#endif
+
+/*
+ * The registry: dump asks these in order, the first match wins (devices
+ * before the generic path-opened kind).  Restore looks kinds up by type.
+ */
+static const struct fd_kind *const fd_kinds[] = {
+	&char_dev_kind,
+	&reg_file_kind,
+};
+
+/* ================================================================ dump */
+
+/* A description (or mapped file) that already has an id. */
+struct seen_file {
+	uint32_t id;
+	pid_t pid; /* 0: a file of dump_file_fd() */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t pos;
+	uint32_t flags;
+};
+
+/* A files.img entry, packed until files_dump_finish(). */
+struct packed_entry {
+	uint8_t *buf;
+	size_t len;
+};
+
+static struct {
+	struct seen_file *seen;
+	size_t nr_seen, max_seen;
+	struct packed_entry *ents;
+	size_t nr_ents, max_ents;
+	uint32_t next_id;
+	bool kcmp_warned;
+} dump;
+
+static int grow(void **v, size_t *max, size_t need, size_t size)
+{
+	size_t n = *max ? *max : 16;
+	void *p;
+
+	if (need <= *max)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = xrealloc(*v, n * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*max = n;
+	return 0;
+}
+
+uint32_t files_new_id(void)
+{
+	if (!dump.next_id)
+		dump.next_id = 1;
+	return dump.next_id++;
+}
+
+int files_add_entry(const FileEntry *fe)
+{
+	size_t len = file_entry__get_packed_size(fe);
+	struct packed_entry *e;
+
+	if (grow((void **)&dump.ents, &dump.max_ents, dump.nr_ents + 1, sizeof(*e)))
+		return -ENOMEM;
+	e = &dump.ents[dump.nr_ents];
+	e->buf = xmalloc(len ? len : 1);
+	if (!e->buf)
+		return -ENOMEM;
+	e->len = file_entry__pack(fe, e->buf);
+	dump.nr_ents++;
+	return 0;
+}
+
+int fd_parms_reopen(const struct fd_parms *p, int flags)
+{
+	char path[64];
+	int fd;
+
+	if (p->lfd >= 0)
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", p->lfd);
+	else if (p->fd >= 0)
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", p->pid, p->fd);
+	else
+		snprintf(path, sizeof(path), "%s", p->proc_path);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0) {
+		int r = -errno;
+
+		pr_perror("%s: can't reopen %s through %s", p->what, p->link, path);
+		return r;
+	}
+	return fd;
+}
+
+const char *fd_parms_what(const struct fd_parms *p)
+{
+	return p->what;
+}
+
+static long kcmp_file(pid_t p1, int fd1, pid_t p2, int fd2)
+{
+	long r = syscall(SYS_kcmp, p1, p2, KCMP_FILE, fd1, fd2);
+
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * The id of @p's description if it was seen already, else 0.  Only files
+ * of the same origin are compared: task fds with task fds (by kcmp), files
+ * of dump_file_fd() with each other (by inode and flags).
+ */
+static uint32_t find_seen(const struct fd_parms *p)
+{
+	for (size_t i = 0; i < dump.nr_seen; i++) {
+		const struct seen_file *s = &dump.seen[i];
+		long r;
+
+		if (s->dev != p->st.st_dev || s->ino != p->st.st_ino)
+			continue;
+		if (p->fd < 0) {
+			if (s->fd < 0 && s->flags == p->flags)
+				return s->id;
+			continue;
+		}
+		if (s->fd < 0)
+			continue;
+		r = kcmp_file(p->pid, p->fd, s->pid, s->fd);
+		if (r == 0)
+			return s->id;
+		if (r > 0)
+			continue;
+		if (!dump.kcmp_warned) {
+			pr_warn("kcmp: %s: telling shared descriptions by inode, position and flags\n",
+				strerror((int)-r));
+			dump.kcmp_warned = true;
+		}
+		if (s->pos == p->pos && s->flags == p->flags)
+			return s->id;
+	}
+	return 0;
+}
+
+static int remember(const struct fd_parms *p, uint32_t id)
+{
+	struct seen_file *s;
+
+	if (grow((void **)&dump.seen, &dump.max_seen, dump.nr_seen + 1, sizeof(*s)))
+		return -ENOMEM;
+	s = &dump.seen[dump.nr_seen++];
+	*s = (struct seen_file){ .id = id,
+				 .pid = p->pid,
+				 .fd = p->fd,
+				 .dev = p->st.st_dev,
+				 .ino = p->st.st_ino,
+				 .pos = p->pos,
+				 .flags = p->flags };
+	return 0;
+}
+
+/* ------------------------------------------------ naming what we refuse */
+
+/* Look inode @ino up in /proc/PID/net/@file (one socket per line). */
+static bool net_file_has(pid_t pid, const char *file, unsigned long ino)
+{
+	char path[64], line[512], tok[32];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, file);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	snprintf(tok, sizeof(tok), " %lu ", ino);
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+
+		if (n && line[n - 1] == '\n')
+			line[n - 1] = ' ';
+		if (strstr(line, tok))
+			return true;
+	}
+	return false;
+}
+
+static const char *socket_kind(const struct fd_parms *p)
+{
+	static const struct {
+		const char *file, *name;
+	} nets[] = {
+		{ "unix", "unix socket" },   { "tcp", "TCP socket" },	      { "tcp6", "TCP socket" },
+		{ "udp", "UDP socket" },     { "udp6", "UDP socket" },	      { "raw", "raw IP socket" },
+		{ "raw6", "raw IP socket" }, { "netlink", "netlink socket" }, { "packet", "packet socket" },
+	};
+	int dom;
+	socklen_t len = sizeof(dom);
+
+	if (p->lfd >= 0 && !getsockopt(p->lfd, SOL_SOCKET, SO_DOMAIN, &dom, &len)) {
+		switch (dom) {
+		case AF_UNIX:
+			return "unix socket";
+		case AF_INET:
+		case AF_INET6:
+			return "inet socket";
+		case AF_NETLINK:
+			return "netlink socket";
+		case AF_PACKET:
+			return "packet socket";
+		}
+		return "socket";
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(nets); i++)
+		if (net_file_has(p->pid, nets[i].file, p->st.st_ino))
+			return nets[i].name;
+	return "socket";
+}
+
+/* A name for a descriptor no kind handles, into @buf. */
+static const char *describe_unsupported(const struct fd_parms *p, char *buf, size_t size)
+{
+	const char *l = p->link;
+	mode_t m = p->st.st_mode;
+
+	if (S_ISFIFO(m))
+		return !strncmp(l, "pipe:", 5) ? "pipe" : "FIFO";
+	if (S_ISSOCK(m))
+		return socket_kind(p);
+	if (S_ISBLK(m))
+		return "block device";
+	if (S_ISCHR(m)) {
+		unsigned int ma = major(p->st.st_rdev), mi = minor(p->st.st_rdev);
+
+		if (ma == 4 || ma == 5 || (ma >= 136 && ma <= 143))
+			return "terminal";
+		snprintf(buf, size, "character device %u:%u", ma, mi);
+		return buf;
+	}
+	if (!strncmp(l, "anon_inode:", 11)) {
+		const char *n = l + 11;
+		size_t len = strlen(n);
+
+		if (*n == '[' && len > 2)
+			snprintf(buf, size, "%.*s", (int)(len - 2), n + 1);
+		else
+			snprintf(buf, size, "%s", n);
+		return buf;
+	}
+	if (!strncmp(l, "/memfd:", 7))
+		return "memfd";
+	if (l[0] != '/' && strchr(l, ':'))
+		return "namespace file";
+	if (l[0] != '/')
+		return "file outside criu's root";
+	return "file of an unknown kind";
+}
+
+static int refuse(const struct fd_parms *p)
+{
+	char buf[64];
+	const char *what = describe_unsupported(p, buf, sizeof(buf));
+
+	if (!strcmp(what, "pipe") || strstr(what, "socket"))
+		pr_err("%s: %s (%s): not supported yet; a pipe or socket whose peer is outside the dumped tree "
+		       "is not handled either: close it before the dump\n",
+		       p->what, what, p->link);
+	else
+		pr_err("%s: %s (%s): not supported yet\n", p->what, what, p->link);
+	return -EOPNOTSUPP;
+}
+
+static const struct fd_kind *kind_of(const struct fd_parms *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->match && fd_kinds[i]->match(p))
+			return fd_kinds[i];
+	return NULL;
+}
+
+/* Give @p an id (a known one, or a new one with its entry written). */
+static int dump_one_file(const struct fd_parms *p, const struct fd_kind **kind, uint32_t *id)
+{
+	int r;
+
+	*kind = kind_of(p);
+	if (!*kind)
+		return refuse(p);
+	*id = find_seen(p);
+	if (*id)
+		return 0;
+	*id = files_new_id();
+	pr_debug("%s: %s %s as file %u\n", p->what, (*kind)->name, p->link, *id);
+	r = (*kind)->dump(p, *id);
+	if (r)
+		return r;
+	return remember(p, *id);
+}
+
+/* ------------------------------------------------ the task's fd table */
+
+static int read_link(const char *path, char *buf, size_t size)
+{
+	ssize_t n = readlink(path, buf, size - 1);
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size - 1)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* pos, flags and mnt_id from /proc/PID/fdinfo/FD. */
+static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, unsigned int *flags, int *mnt_id)
+{
+	char path[64], line[256];
+	_cleanup_fclose_ FILE *f = NULL;
+	int have = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	*mnt_id = -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		unsigned int o;
+		int m;
+
+		if (sscanf(line, "pos: %llu", &v) == 1) {
+			*pos = v;
+			have |= 1;
+		} else if (sscanf(line, "flags: %o", &o) == 1) {
+			*flags = o;
+			have |= 2;
+		} else if (sscanf(line, "mnt_id: %d", &m) == 1) {
+			*mnt_id = m;
+		}
+	}
+	return have == 3 ? 0 : -EINVAL;
+}
+
+/* SIGIO owner of the description @lfd (an fd of ours on it). */
+static void read_fown(int lfd, FownEntry *fown)
+{
+	struct f_owner_ex owner;
+	unsigned int uids[2];
+	int sig;
+
+	sig = fcntl(lfd, F_GETSIG);
+	if (sig > 0)
+		fown->signum = sig;
+	if (fcntl(lfd, F_GETOWN_EX, &owner) || !owner.pid)
+		return;
+	fown->pid_type = owner.type;
+	fown->pid = owner.pid;
+	if (!fcntl(lfd, F_GETOWNER_UIDS, uids)) {
+		fown->uid = uids[0];
+		fown->euid = uids[1];
+	}
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The fd numbers of @pid, sorted; *@fds is allocated. */
+static int list_fds(pid_t pid, int **fds, unsigned int *nr)
+{
+	char path[64];
+	struct dirent *de;
+	size_t max = 0;
+	unsigned int n = 0;
+	DIR *d;
+	int r = 0;
+
+	*fds = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return pr_err_ret(-errno, "can't list the fds of %d (%s)", pid, path);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		r = grow((void **)fds, &max, n + 1, sizeof(int));
+		if (r)
+			break;
+		(*fds)[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	if (r) {
+		free(*fds);
+		*fds = NULL;
+		return r;
+	}
+	if (n)
+		qsort(*fds, n, sizeof(int), cmp_int);
+	*nr = n;
+	return 0;
+}
+
+/* Paths are read through criu's mount namespace: the task must share it. */
+static int check_mntns(pid_t pid)
+{
+	char a[64], b[64], path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	r = read_link(path, a, sizeof(a));
+	if (!r)
+		r = read_link("/proc/self/ns/mnt", b, sizeof(b));
+	if (r)
+		return pr_err_ret(r, "can't read the mount namespace of %d", pid);
+	if (strcmp(a, b)) {
+		pr_err("task %d is in another mount namespace (%s, criu's is %s): not supported yet\n", pid, a, b);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int dump_one_fd(pid_t pid, int fd, int lfd, struct cr_img *img)
+{
+	FownEntry fown = FOWN_ENTRY__INIT;
+	FdinfoEntry fdi = FDINFO_ENTRY__INIT;
+	struct fd_parms p = { .pid = pid, .fd = fd, .lfd = lfd, .fown = &fown };
+	const struct fd_kind *kind;
+	char path[64], link[PATH_MAX];
+	unsigned int flags = 0;
+	uint32_t id;
+	int r;
+
+	snprintf(p.what, sizeof(p.what), "fd %d of task %d", fd, pid);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	r = read_link(path, link, sizeof(link));
+	if (r)
+		return pr_err_ret(r, "%s: can't read %s", p.what, path);
+	p.link = link;
+	if (stat(path, &p.st))
+		return pr_err_ret(-errno, "%s: can't stat %s (%s)", p.what, path, link);
+	r = read_fdinfo(pid, fd, &p.pos, &flags, &p.mnt_id);
+	if (r)
+		return pr_err_ret(r, "%s: can't read /proc/%d/fdinfo/%d", p.what, pid, fd);
+	p.flags = flags & ~O_CLOEXEC;
+	if (lfd >= 0)
+		read_fown(lfd, &fown);
+
+	r = dump_one_file(&p, &kind, &id);
+	if (r)
+		return r;
+	fdi.id = id;
+	fdi.flags = (flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	fdi.type = kind->type;
+	fdi.fd = fd;
+	return img_write_entry(img, &fdi);
+}
+
+int dump_task_files(struct parasite_ctl *ctl, pid_t pid, uint32_t files_id, struct img_dir *dir)
+{
+	_cleanup_free_ int *fds = NULL;
+	_cleanup_free_ int *lfds = NULL;
+	struct cr_img *img = NULL;
+	unsigned int nr = 0, i;
+	int r;
+
+	r = check_mntns(pid);
+	if (r)
+		return r;
+	r = list_fds(pid, &fds, &nr);
+	if (r)
+		return r;
+	lfds = xmalloc((nr ? nr : 1) * sizeof(int));
+	if (!lfds)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++)
+		lfds[i] = -1;
+	if (nr && ctl && compel_args(ctl)) {
+		r = compel_get_fds(ctl, fds, nr, lfds);
+		if (r) {
+			pr_err("can't get the fds of %d from its parasite: %s\n", pid, strerror(-r));
+			return r;
+		}
+	}
+
+	pr_info("Dumping %u fds of %d (fdinfo-%u.img)\n", nr, pid, files_id);
+	r = img_open(dir, CR_IMG_FDINFO, IMG_WRITE, files_id, &img);
+	for (i = 0; !r && i < nr; i++)
+		r = dump_one_fd(pid, fds[i], lfds[i], img);
+	if (img) {
+		int c = img_close(img);
+
+		if (!r)
+			r = c;
+	}
+	for (i = 0; i < nr; i++)
+		if (lfds[i] >= 0)
+			close(lfds[i]);
+	if (r)
+		return r;
+	return dump_task_fs(pid, dir);
+}
+
+int dump_file_fd(int fd, int open_flags, uint32_t *id)
+{
+	FownEntry fown = FOWN_ENTRY__INIT;
+	struct fd_parms p = { .fd = -1, .lfd = fd, .fown = &fown, .flags = open_flags, .special = true };
+	const struct fd_kind *kind;
+	char path[64], link[PATH_MAX];
+	int r;
+
+	snprintf(p.what, sizeof(p.what), "mapped file (criu fd %d)", fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = read_link(path, link, sizeof(link));
+	if (r)
+		return pr_err_ret(r, "%s: can't read %s", p.what, path);
+	p.link = link;
+	if (fstat(fd, &p.st))
+		return pr_err_ret(-errno, "%s: can't stat %s", p.what, link);
+	p.mnt_id = -1;
+	return dump_one_file(&p, &kind, id);
+}
+
+int files_dump_finish(struct img_dir *dir)
+{
+	struct cr_img *img = NULL;
+	int r;
+
+	r = reg_dump_finish(dir);
+	if (r)
+		return r;
+	r = img_open(dir, CR_IMG_FILES, IMG_WRITE, 0, &img);
+	if (r)
+		return r;
+	for (size_t i = 0; !r && i < dump.nr_ents; i++) {
+		FileEntry *fe = file_entry__unpack(NULL, dump.ents[i].len, dump.ents[i].buf);
+
+		if (!fe) {
+			pr_err("can't unpack queued file entry %zu\n", i);
+			r = -ENOMEM;
+			break;
+		}
+		r = img_write_entry(img, fe);
+		file_entry__free_unpacked(fe, NULL);
+	}
+	if (r) {
+		img_closep(&img);
+		return r;
+	}
+	pr_info("Wrote %zu file entries to files.img\n", dump.nr_ents);
+	return img_close(img);
+}
+
+void files_dump_fini(void)
+{
+	for (size_t i = 0; i < dump.nr_ents; i++)
+		free(dump.ents[i].buf);
+	free(dump.ents);
+	free(dump.seen);
+	memset(&dump, 0, sizeof(dump));
+	reg_dump_fini();
+}
+
+/* ============================================================= restore */
+
+struct task_fds {
+	pid_t pid;
+	FdinfoEntry **fdi; /* sorted by fd */
+	size_t nr;
+};
+
+static struct {
+	FileEntry **fes;
+	struct file_desc *descs; /* sorted by id */
+	size_t nr_descs;
+	struct task_fds *tasks;
+	size_t nr_tasks;
+	int *service;
+	size_t nr_service, max_service;
+	int base;
+	int root_fd;
+	bool collected;
+} rst = { .root_fd = -1, .base = 3 };
+
+int files_root_fd(void)
+{
+	return rst.root_fd;
+}
+
+static const struct fd_kind *kind_by_type(FdTypes type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->type == type && fd_kinds[i]->open)
+			return fd_kinds[i];
+	return NULL;
+}
+
+static const char *type_name(FdTypes type)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&fd_types__descriptor, type);
+
+	return v ? v->name : "unknown";
+}
+
+struct file_desc *find_file_desc(uint32_t id)
+{
+	size_t lo = 0, hi = rst.nr_descs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (rst.descs[mid].id == id)
+			return &rst.descs[mid];
+		if (rst.descs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct file_desc *file_desc_at(size_t i)
+{
+	return i < rst.nr_descs ? &rst.descs[i] : NULL;
+}
+
+const char *file_desc_name(const struct file_desc *d)
+{
+	if (d->fe->type == FD_TYPES__REG && d->fe->reg)
+		return d->fe->reg->name;
+	return type_name(d->fe->type);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	const struct file_desc *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+int files_collect(struct img_dir *dir)
+{
+	struct cr_img *img = NULL;
+	size_t max = 0;
+	int r;
+
+	if (rst.collected)
+		return 0;
+	r = img_open(dir, CR_IMG_FILES, IMG_READ, 0, &img);
+	if (r)
+		return r;
+	for (;;) {
+		FileEntry *fe;
+
+		r = img_read_entry(img, NULL, (void **)&fe);
+		if (r <= 0)
+			break;
+		r = grow((void **)&rst.fes, &max, rst.nr_descs + 1, sizeof(*rst.fes));
+		if (r) {
+			img_msg_free(fe);
+			break;
+		}
+		rst.fes[rst.nr_descs++] = fe;
+	}
+	img_closep(&img);
+	if (r < 0)
+		return r;
+
+	rst.descs = xzalloc((rst.nr_descs ? rst.nr_descs : 1) * sizeof(*rst.descs));
+	if (!rst.descs)
+		return -ENOMEM;
+	for (size_t i = 0; i < rst.nr_descs; i++) {
+		rst.descs[i].id = rst.fes[i]->id;
+		rst.descs[i].fe = rst.fes[i];
+		rst.descs[i].kind = kind_by_type(rst.fes[i]->type);
+	}
+	qsort(rst.descs, rst.nr_descs, sizeof(*rst.descs), cmp_desc);
+	for (size_t i = 1; i < rst.nr_descs; i++)
+		if (rst.descs[i].id == rst.descs[i - 1].id) {
+			pr_err("files.img: two entries have id %u\n", rst.descs[i].id);
+			return -EINVAL;
+		}
+
+	rst.root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rst.root_fd < 0)
+		return pr_err_ret(-errno, "can't open /");
+	rst.collected = true;
+
+	for (size_t i = 0; i < rst.nr_descs; i++) {
+		struct file_desc *d = &rst.descs[i];
+
+		if (d->kind && d->kind->collect) {
+			r = d->kind->collect(d);
+			if (r)
+				return r;
+		}
+	}
+	pr_info("Collected %zu files\n", rst.nr_descs);
+	return reg_collect_remaps(dir);
+}
+
+static int cmp_fdinfo(const void *a, const void *b)
+{
+	const FdinfoEntry *x = *(FdinfoEntry *const *)a, *y = *(FdinfoEntry *const *)b;
+
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+static struct task_fds *find_task(pid_t pid)
+{
+	for (size_t i = 0; i < rst.nr_tasks; i++)
+		if (rst.tasks[i].pid == pid)
+			return &rst.tasks[i];
+	return NULL;
+}
+
+/* The most fds a task may have in the images: beyond, a corrupt image. */
+#define MAX_TASK_FD (1 << 20)
+
+static int check_fdinfo(const char *name, struct task_fds *t)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		const FdinfoEntry *e = t->fdi[i];
+		const struct file_desc *d = find_file_desc(e->id);
+
+		if (e->fd >= MAX_TASK_FD) {
+			pr_err("%s: fd %u is out of range\n", name, e->fd);
+			return -EINVAL;
+		}
+		if (i && t->fdi[i - 1]->fd == e->fd) {
+			pr_err("%s: fd %u is listed twice\n", name, e->fd);
+			return -EINVAL;
+		}
+		if (!d) {
+			pr_err("%s: fd %u refers to file %u, which files.img lacks\n", name, e->fd, e->id);
+			return -EINVAL;
+		}
+		if (d->fe->type != e->type) {
+			pr_err("%s: fd %u is a %s but file %u is a %s\n", name, e->fd, type_name(e->type), e->id,
+			       type_name(d->fe->type));
+			return -EINVAL;
+		}
+		if (!d->kind) {
+			pr_err("fd %u of task %d: %s (file %u): not supported yet\n", e->fd, t->pid, type_name(e->type),
+			       e->id);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+int prepare_task_files(pid_t pid, uint32_t files_id, struct img_dir *dir)
+{
+	struct task_fds *t;
+	struct cr_img *img = NULL;
+	size_t max = 0;
+	char name[64];
+	int r;
+
+	if (!rst.collected) {
+		pr_err("prepare_task_files() before files_collect()\n");
+		return -EINVAL;
+	}
+	if (find_task(pid))
+		return 0;
+	t = xrealloc(rst.tasks, (rst.nr_tasks + 1) * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	rst.tasks = t;
+	t = &rst.tasks[rst.nr_tasks++];
+	*t = (struct task_fds){ .pid = pid };
+
+	r = img_open(dir, CR_IMG_FDINFO, IMG_READ, files_id, &img);
+	if (r)
+		return r;
+	for (;;) {
+		FdinfoEntry *e;
+
+		r = img_read_entry(img, NULL, (void **)&e);
+		if (r <= 0)
+			break;
+		r = grow((void **)&t->fdi, &max, t->nr + 1, sizeof(*t->fdi));
+		if (r) {
+			img_msg_free(e);
+			break;
+		}
+		t->fdi[t->nr++] = e;
+	}
+	snprintf(name, sizeof(name), "%s", img_name(img));
+	img_closep(&img);
+	if (r < 0)
+		return r;
+	if (t->nr)
+		qsort(t->fdi, t->nr, sizeof(*t->fdi), cmp_fdinfo);
+	r = check_fdinfo(name, t);
+	if (r)
+		return r;
+	if (t->nr && (int)t->fdi[t->nr - 1]->fd + 1 > rst.base)
+		rst.base = t->fdi[t->nr - 1]->fd + 1;
+	pr_info("Task %d: %zu fds, service fds from %d\n", pid, t->nr, rst.base);
+	return prepare_task_fs(pid, dir);
+}
+
+int files_service_fd_base(void)
+{
+	return rst.base;
+}
+
+int reserve_service_fd(int fd)
+{
+	int nfd = fd;
+
+	if (fd < 0)
+		return -EBADF;
+	if (fd < rst.base) {
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, rst.base);
+		if (nfd < 0)
+			return pr_err_ret(-errno, "can't move service fd %d above %d", fd, rst.base);
+		close(fd);
+	}
+	for (size_t i = 0; i < rst.nr_service; i++)
+		if (rst.service[i] == nfd)
+			return nfd;
+	if (grow((void **)&rst.service, &rst.max_service, rst.nr_service + 1, sizeof(int)))
+		return -ENOMEM;
+	rst.service[rst.nr_service++] = nfd;
+	return nfd;
+}
+
+/*
+ * The log is criu's too and must not stay at a number the task's fds take.
+ * log.c does not say yet which fd it writes to: once it offers
+ * log_get_fd()/log_set_fd() (weak references until then) the log is moved
+ * like any other service fd; without them the child's log lines may land
+ * in one of the task's files.
+ */
+extern int log_get_fd(void) __attribute__((weak));
+extern void log_set_fd(int fd) __attribute__((weak));
+
+static int move_log_fd(void)
+{
+	int fd, nfd;
+
+	if (!log_get_fd || !log_set_fd)
+		return 0;
+	fd = log_get_fd();
+	if (fd < 0 || fd >= rst.base)
+		return 0;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, rst.base);
+	if (nfd < 0)
+		return pr_err_ret(-errno, "can't move the log fd %d above %d", fd, rst.base);
+	log_set_fd(nfd);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* Put description @d (or the one already at @first) at fd @e->fd. */
+static int place_fd(pid_t pid, const FdinfoEntry *e, struct file_desc *d, int first)
+{
+	int fd = -1, r;
+
+	if (first >= 0) {
+		if (dup2(first, e->fd) < 0)
+			return pr_err_ret(-errno, "fd %u of task %d: can't share fd %d", e->fd, pid, first);
+	} else {
+		r = d->kind->open(d, &fd);
+		if (r) {
+			pr_err("fd %u of task %d: can't open %s %s\n", e->fd, pid, d->kind->name, file_desc_name(d));
+			return r;
+		}
+		if (fd != (int)e->fd) {
+			if (dup2(fd, e->fd) < 0) {
+				r = -errno;
+				close(fd);
+				return pr_err_ret(r, "fd %u of task %d: can't move fd %d there", e->fd, pid, fd);
+			}
+			close(fd);
+		}
+	}
+	if (fcntl(e->fd, F_SETFD, (e->flags & FD_CLOEXEC) ? FD_CLOEXEC : 0))
+		return pr_err_ret(-errno, "fd %u of task %d: can't set close-on-exec", e->fd, pid);
+	return 0;
+}
+
+int restore_task_files(pid_t pid)
+{
+	struct task_fds *t = find_task(pid);
+	int r;
+
+	if (!t) {
+		pr_err("restore_task_files(%d): the task was not prepared\n", pid);
+		return -EINVAL;
+	}
+	r = move_log_fd();
+	if (r)
+		return r;
+	r = reserve_service_fd(rst.root_fd);
+	if (r < 0)
+		return r;
+	rst.root_fd = r;
+	for (size_t i = 0; i < rst.nr_service; i++)
+		if (rst.service[i] < rst.base) {
+			pr_err("service fd %d is below the base %d\n", rst.service[i], rst.base);
+			return -EINVAL;
+		}
+	/* Every fd below the base is either the task's or stale: free them all. */
+	if (syscall(SYS_close_range, 0, rst.base - 1, 0))
+		return pr_err_ret(-errno, "can't close fds 0-%d", rst.base - 1);
+
+	for (size_t i = 0; i < t->nr; i++) {
+		const FdinfoEntry *e = t->fdi[i];
+		struct file_desc *d = find_file_desc(e->id);
+		int first = -1;
+
+		for (size_t j = 0; j < i; j++)
+			if (t->fdi[j]->id == e->id) {
+				first = t->fdi[j]->fd;
+				break;
+			}
+		r = place_fd(pid, e, d, first);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < t->nr; i++) {
+		const FdinfoEntry *e = t->fdi[i];
+		struct file_desc *d = find_file_desc(e->id);
+		bool again = false;
+
+		for (size_t j = 0; j < i; j++)
+			again |= t->fdi[j]->id == e->id;
+		if (again || !d->kind->post_open)
+			continue;
+		r = d->kind->post_open(d, e->fd);
+		if (r)
+			return r;
+	}
+	pr_info("Task %d: %zu fds restored\n", pid, t->nr);
+	return restore_task_fs(pid);
+}
+
+int open_file_by_id(uint32_t id, int flags)
+{
+	struct file_desc *d = find_file_desc(id);
+
+	if (!d) {
+		pr_err("no file %u in files.img\n", id);
+		return -ENOENT;
+	}
+	if (d->fe->type != FD_TYPES__REG) {
+		pr_err("file %u is a %s: only regular files can be opened by id\n", id, type_name(d->fe->type));
+		return -EOPNOTSUPP;
+	}
+	return reg_open_desc(d, flags, false);
+}
+
+void files_restore_fini(void)
+{
+	reg_restore_fini();
+	fs_restore_fini();
+	for (size_t i = 0; i < rst.nr_tasks; i++) {
+		for (size_t j = 0; j < rst.tasks[i].nr; j++)
+			img_msg_free(rst.tasks[i].fdi[j]);
+		free(rst.tasks[i].fdi);
+	}
+	free(rst.tasks);
+	for (size_t i = 0; i < rst.nr_descs; i++) {
+		free(rst.descs ? rst.descs[i].priv : NULL);
+		img_msg_free(rst.fes[i]);
+	}
+	free(rst.descs);
+	free(rst.fes);
+	free(rst.service);
+	if (rst.root_fd >= 0)
+		close(rst.root_fd);
+	memset(&rst, 0, sizeof(rst));
+	rst.root_fd = -1;
+	rst.base = 3;
+}
