@@ -4,7 +4,9 @@
 # cure and release; the victim checks it never noticed.  Then parasite
 # faults and a task dying while infected.
 . "$(dirname "$0")/../lib/lib.sh"
-bin="$CRIU_TOP/${BUILD:-build}/compel/test"
+build=${BUILD:-build}
+case $build in /*) ;; *) build="$CRIU_TOP/$build" ;; esac
+bin="$build/compel/test"
 if [ ! -x "$bin/test-infect" ]; then
 	skip "compel infect: $bin/test-infect is not built (make test-build)"
 	exit 0

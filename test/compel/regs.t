@@ -2,7 +2,9 @@
 # compel: read and write registers, XSAVE state, signal mask; read pending
 # signals; the syscall restart rule for saved registers.
 . "$(dirname "$0")/../lib/lib.sh"
-bin="$CRIU_TOP/${BUILD:-build}/compel/test"
+build=${BUILD:-build}
+case $build in /*) ;; *) build="$CRIU_TOP/$build" ;; esac
+bin="$build/compel/test"
 if [ ! -x "$bin/test-regs" ]; then
 	skip "compel regs: $bin/test-regs is not built (make test-build)"
 	exit 0

@@ -3,7 +3,9 @@
 # release it; the victim checks it never noticed.  Drivers kill their
 # victims by pid at exit, whatever happens.
 . "$(dirname "$0")/../lib/lib.sh"
-bin="$CRIU_TOP/${BUILD:-build}/compel/test"
+build=${BUILD:-build}
+case $build in /*) ;; *) build="$CRIU_TOP/$build" ;; esac
+bin="$build/compel/test"
 if [ ! -x "$bin/test-seize" ]; then
 	skip "compel seize: $bin/test-seize is not built (make test-build)"
 	exit 0
