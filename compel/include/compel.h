@@ -164,6 +164,11 @@ int compel_rpc(struct parasite_ctl *ctl, unsigned int i, unsigned int cmd, int *
 int compel_get_fds(struct parasite_ctl *ctl, const int *fds, unsigned int nr, int *out) __must_check;
 /* Write the task's memory @iov[0..@nr) to @fd: vmsplice there, splice here. */
 int compel_dump_pages(struct parasite_ctl *ctl, const struct iovec *iov, unsigned int nr, int fd) __must_check;
+/*
+ * What infection added to the task, for a dump to leave out: the runtime's
+ * socket (an fd of the task) and the shared area.  -EINVAL if not infected.
+ */
+int compel_parasite_traces(const struct parasite_ctl *ctl, int *fd, unsigned long *addr, size_t *size) __must_check;
 /* Stop the parasite, unmap all infection mapped, restore the threads it ran in. */
 int compel_cure(struct parasite_ctl *ctl) __must_check;
 

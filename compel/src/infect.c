@@ -69,6 +69,16 @@ static struct compel_control *control(struct parasite_ctl *ctl)
 	return (struct compel_control *)(ctl->inf.lbase + ctl->inf.control);
 }
 
+int compel_parasite_traces(const struct parasite_ctl *ctl, int *fd, unsigned long *addr, size_t *size)
+{
+	if (!ctl->inf.active)
+		return -EINVAL;
+	*fd = ctl->inf.rsock;
+	*addr = ctl->inf.rbase;
+	*size = ctl->inf.size;
+	return 0;
+}
+
 void *compel_args(struct parasite_ctl *ctl)
 {
 	return ctl->inf.active ? ctl->inf.lbase + ctl->inf.args : NULL;

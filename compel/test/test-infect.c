@@ -145,6 +145,19 @@ static int one_round(int round)
 		fail("%s round %d: infect: %s", mode, round, strerror(-r));
 		goto out;
 	}
+	int tfd;
+	unsigned long taddr;
+	size_t tsize;
+	char link[64], target[64] = "";
+
+	if (compel_parasite_traces(ctl, &tfd, &taddr, &tsize) ||
+	    (snprintf(link, sizeof(link), "/proc/%d/fd/%d", v.pid, tfd),
+	     readlink(link, target, sizeof(target) - 1) <= 0) ||
+	    strncmp(target, "socket:", 7)) {
+		fail("%s round %d: compel_parasite_traces: fd %d is '%s'", mode, round, tfd, target);
+		r = -1;
+		goto out;
+	}
 	/* A signal with a handler, arriving while the parasite runs. */
 	if (!strcmp(mode, "sigread"))
 		kill(v.pid, SIGUSR1);
