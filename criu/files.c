@@ -517,6 +517,20 @@ int dump_task_files(struct parasite_ctl *ctl, pid_t pid, uint32_t files_id, stru
 	r = list_fds(pid, &fds, &nr);
 	if (r)
 		return r;
+	if (ctl && compel_args(ctl)) {
+		unsigned long addr;
+		size_t size;
+		int psock, k = 0;
+
+		/* The parasite's socket is infection, not the task's: leave it out. */
+		r = compel_parasite_traces(ctl, &psock, &addr, &size);
+		if (r)
+			return pr_err_ret(r, "can't tell the parasite's fd in %d", pid);
+		for (i = 0; i < nr; i++)
+			if (fds[i] != psock)
+				fds[k++] = fds[i];
+		nr = k;
+	}
 	lfds = xmalloc((nr ? nr : 1) * sizeof(int));
 	if (!lfds)
 		return -ENOMEM;

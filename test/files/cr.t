@@ -1,0 +1,125 @@
+#!/bin/bash
+# Files through `criu dump` and `criu restore`, the failure paths first:
+# a file that grew after the dump is refused on restore naming the file
+# (and no process is left), a deleted file above --ghost-limit fails the
+# dump naming the option and the task runs on, a pipe is refused naming
+# the fd; and a deleted file within the limit comes back with its data.
+. "$(dirname "$0")/../lib/lib.sh"
+HOLD=$CRIU_TOP/${BUILD:-build}/test/progs/files-hold
+
+if [ ! -x "$HOLD" ]; then
+	skip "files cr: $HOLD is not built"
+	exit 0
+fi
+
+# hold READY-NAME OPEN...: start files-hold, wait until it is ready; sets $pid.
+hold() {
+	local ready=$T/$1.ready
+	shift
+	setsid "$HOLD" "$ready" "$@" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	for _ in $(seq 100); do
+		[ -e "$ready" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]; }
+gone_within() {
+	for _ in $(seq 50); do
+		alive "$1" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+state() { awk '{print $3}' /proc/"$1"/stat 2>/dev/null; }
+
+# Can this criu dump and restore a task yet?  If not, say why and stop.
+echo hi >"$T/probe"
+hold probe r:"$T/probe" || { fail "files cr: holder did not start"; exit 0; }
+if ! "$CRIU" dump -t "$pid" -D "$T/probe-img" -o dump.log -v4 >"$T/probe.err" 2>&1; then
+	why=$(grep -m1 -E 'Error|not supported' "$T/probe.err" "$T/probe-img/dump.log" 2>/dev/null | head -1)
+	skip "files cr: criu dump does not work yet: ${why:-see $T/probe.err}"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	exit 0
+fi
+gone_within "$pid"
+wait "$pid" 2>/dev/null
+
+# ---- a file that grew between dump and restore
+printf '0123456789' >"$T/grow"
+hold grow r:"$T/grow"
+mkdir -p "$T/img-grow"
+if "$CRIU" dump -t "$pid" -D "$T/img-grow" -o dump.log -v4 2>"$T/grow.err"; then
+	gone_within "$pid"
+	wait "$pid" 2>/dev/null
+	echo more >>"$T/grow"
+	if "$CRIU" restore -D "$T/img-grow" -d -o restore.log -v4 2>"$T/grow-rst.err"; then
+		fail "files cr: restore of a file that grew was not refused"
+	elif ! grep -q "$T/grow" "$T/img-grow/restore.log" "$T/grow-rst.err"; then
+		fail "files cr: the refusal does not name $T/grow: $(grep -m1 Error "$T/grow-rst.err")"
+	elif alive "$pid"; then
+		fail "files cr: a process is left after the refused restore"
+	else
+		pass "files cr: a file that grew since the dump is refused, naming it"
+	fi
+	kill -9 "$pid" 2>/dev/null
+else
+	fail "files cr: dump of a task with a regular file: $(grep -m1 Error "$T/grow.err")"
+fi
+
+# ---- a deleted file above --ghost-limit
+head -c 4096 /dev/urandom >"$T/big"
+hold big u:"$T/big"
+mkdir -p "$T/img-big"
+if "$CRIU" dump -t "$pid" -D "$T/img-big" --ghost-limit 1K -o dump.log -v4 2>"$T/big.err"; then
+	fail "files cr: a ghost file above --ghost-limit was dumped"
+elif ! grep -q -- '--ghost-limit' "$T/big.err"; then
+	fail "files cr: the refusal does not name --ghost-limit: $(grep -m1 Error "$T/big.err")"
+elif ! grep -q "$T/big" "$T/big.err"; then
+	fail "files cr: the refusal does not name the file"
+elif ! alive "$pid" || [ "$(state "$pid")" = T ] || [ "$(state "$pid")" = t ]; then
+	fail "files cr: the task is not running on after the failed dump (state $(state "$pid"))"
+else
+	pass "files cr: a deleted file above --ghost-limit fails the dump, the task runs on"
+fi
+kill -9 "$pid" 2>/dev/null
+
+# ---- a pipe: not supported yet, named
+hold pipe pipe
+mkdir -p "$T/img-pipe"
+if "$CRIU" dump -t "$pid" -D "$T/img-pipe" -o dump.log 2>"$T/pipe.err"; then
+	fail "files cr: a task with a pipe was dumped"
+elif ! grep -q 'fd 3 .*pipe' "$T/pipe.err"; then
+	fail "files cr: the refusal does not name fd 3 and the pipe: $(grep -m1 Error "$T/pipe.err")"
+elif ! alive "$pid"; then
+	fail "files cr: the task died in the failed dump"
+else
+	pass "files cr: a pipe is refused naming the fd, the task runs on"
+fi
+kill -9 "$pid" 2>/dev/null
+
+# ---- a deleted file within the limit comes back with its data
+printf 'ghost contents' >"$T/small"
+hold small u:"$T/small"
+mkdir -p "$T/img-small"
+if ! "$CRIU" dump -t "$pid" -D "$T/img-small" -o dump.log -v4 2>"$T/small.err"; then
+	fail "files cr: dump with a ghost file: $(grep -m1 Error "$T/small.err")"
+else
+	gone_within "$pid"
+	wait "$pid" 2>/dev/null
+	if ! "$CRIU" restore -D "$T/img-small" -d -o restore.log -v4 2>"$T/small-rst.err"; then
+		fail "files cr: restore with a ghost file: $(grep -m1 Error "$T/small-rst.err")"
+	elif [ "$(readlink /proc/"$pid"/fd/3)" != "$T/small (deleted)" ]; then
+		fail "files cr: the restored fd 3 is $(readlink /proc/"$pid"/fd/3)"
+	elif [ "$(cat /proc/"$pid"/fd/3)" != "ghost contents" ]; then
+		fail "files cr: the restored ghost file holds $(head -c 40 /proc/"$pid"/fd/3)"
+	elif ls "$T" | grep -q ghost; then
+		fail "files cr: the ghost copy is left in $T"
+	else
+		pass "files cr: a deleted file comes back deleted, with its data"
+	fi
+	kill -9 "$pid" 2>/dev/null
+fi
