@@ -9,11 +9,13 @@
  * Dump, how to use (criu's main process, task seized):
  *  1. dump_task_files(ctl, pid, files_id, dir) for each task: lists the
  *     task's fds, writes fdinfo-<files_id>.img and fs-<pid>.img, and
- *     remembers a file entry per open file description (ghost file images
- *     are written right away).  @ctl may be NULL or not infected: each fd
- *     is then reached through /proc/PID/fd/N; when @ctl is infected the
- *     task's own descriptions come over compel_get_fds() too (needed for
- *     the SIGIO owner, fown).  @files_id is the id ids-<pid>.img carries.
+ *     remembers a file entry per open file description (criu keeps an fd
+ *     on each deleted file until its contents are written by step 3).
+ *     @ctl may be NULL or not infected: each fd is then reached through
+ *     /proc/PID/fd/N; when @ctl is infected the task's own descriptions
+ *     come over compel_get_fds() too (needed for the SIGIO owner, fown)
+ *     and the parasite's socket is left out.  @files_id is the id
+ *     ids-<pid>.img carries.
  *     Fails (-EOPNOTSUPP) naming the fd and its kind for kinds not
  *     supported yet ("fd 5: unix socket: not supported yet"), -EFBIG for a
  *     deleted file above --ghost-limit.  The task is untouched either way.
@@ -21,8 +23,9 @@
  *     mappings and its exe link: @fd is criu's own fd on the file (opened
  *     from /proc/PID/map_files/A-B or /proc/PID/exe).  The same file
  *     (device, inode, @open_flags) gets the same id every time.
- *  3. files_dump_finish(dir) writes files.img (and remap-fpath.img when a
- *     ghost file was seen) once every task is done.
+ *  3. files_dump_finish(dir) writes files.img, the ghost-file images and
+ *     remap-fpath.img (when a deleted file was seen) once every task and
+ *     mapping is done.
  *  4. files_dump_fini() frees the state; always, also after an error.
  *
  * Ids: one id per open file description; fds sharing a description (dup,
@@ -33,23 +36,30 @@
  *
  * Restore, how to use:
  *  1. files_collect(dir) in criu's main process: reads files.img and
- *     remap-fpath.img, checks each regular file against the dump
- *     (--file-validation: size, or ELF build-id) and recreates ghost files
- *     (deleted-but-open) under a temporary name beside their old path.
- *  2. prepare_task_files(pid, files_id, dir): reads fdinfo-<files_id>.img and
- *     fs-<pid>.img of one task (main process, before forking it).
- *  3. In the forked child, before its memory is replaced: move criu's own
- *     fds out of the way with reserve_service_fd() (every fd the child
- *     keeps: pages image, sockets to the parent...; the log is moved by
- *     restore_task_files itself), then restore_task_files(pid): every fd
- *     at its number with its flags, offset and close-on-exec, fds of one
- *     description sharing it, then cwd, root and umask.  Any other fd below
- *     files_service_fd_base() is closed.  open_file_by_id() opens mapped
- *     files and the exe.  The restorer closes every fd at or above
- *     files_service_fd_base() when it no longer needs them
- *     (close_range(base, ~0U, 0)).
- *  4. files_restore_fini() in the main process once the tree runs (or
- *     failed): removes the temporary names of ghost files, frees the state.
+ *     remap-fpath.img, recreates ghost files (deleted-but-open) under a
+ *     temporary name beside their old path, and checks every file that
+ *     exists on its own against the dump (mode, size, and with
+ *     --file-validation buildid the ELF build-id): a file that changed
+ *     stops the restore here (-ESTALE), naming it.  Paths under /proc/ are
+ *     checked at their first open instead.
+ *  2. prepare_task_files(pid, files_id, dir) per task, still in the main
+ *     process: reads fdinfo-<files_id>.img and fs-<pid>.img and checks them
+ *     against files.img (kinds not supported yet fail here, -EOPNOTSUPP).
+ *     files_service_fd_base() is then final.
+ *  3. In the forked child, before its memory is replaced: every fd criu
+ *     keeps there (pages image, sockets to the parent...) goes through
+ *     reserve_service_fd(), which moves it at or above the base; then
+ *     restore_task_files(pid) closes every fd below the base, opens each
+ *     description once and puts it at each fd number that shares it (flags,
+ *     offset, close-on-exec, SIGIO owner), then restores root (chroot),
+ *     cwd and umask.  open_file_by_id() opens mapped files and the exe,
+ *     also after the chroot.  The restorer closes every fd at or above the
+ *     base when it no longer needs them (close_range(base, ~0U, 0)).
+ *     criu's log is moved above the base by restore_task_files() itself
+ *     once log.c offers log_get_fd()/log_set_fd().
+ *  4. files_restore_fini() in the main process once the tasks run (or the
+ *     restore failed; always): removes the temporary names of ghost files,
+ *     frees the state.
  *
  * Errors: 0 (or the documented value) or -errno, logged once where found,
  * with the pid, fd and path.
@@ -85,13 +95,15 @@ int files_collect(struct img_dir *dir) __must_check;
 int prepare_task_files(pid_t pid, uint32_t files_id, struct img_dir *dir) __must_check;
 /*
  * The first fd number above every fd of every prepared task (at least 3);
- * valid after prepare_task_files().
+ * final once every task is prepared.
  */
 int files_service_fd_base(void);
 /*
- * Move criu's own @fd to a free number at or above files_service_fd_base()
- * (close-on-exec), close @fd, return the new number or -errno.  An fd that
- * is already there is returned unchanged.
+ * Keep criu's own @fd across restore_task_files(): moved to a free number
+ * at or above files_service_fd_base() (close-on-exec) and @fd closed; the
+ * new number is returned (the caller uses it from then on), or -errno.  An
+ * fd already at or above the base is kept where it is.  Call it after the
+ * last prepare_task_files().
  */
 int reserve_service_fd(int fd) __must_check;
 /* In the restored child @pid: fds, cwd, root, umask.  See above. */
