@@ -1,7 +1,8 @@
 /* Open files survive: regular files read-only, write-only, O_APPEND and
  * O_CLOEXEC, a directory, dup'ed fds sharing one offset, two separate opens
  * of one file, a deleted file still open (a ghost), /dev/null, /dev/zero and
- * /dev/urandom; each at its fd number with its path, flags and offset. */
+ * /dev/urandom; each at its fd number with its path, flags and offset; a
+ * SIGIO owner and signal set with F_SETOWN_EX and F_SETSIG. */
 #include <sys/stat.h>
 #include "crtest.h"
 
@@ -95,6 +96,13 @@ int main(int argc, char **argv)
 	open_at(18, "/dev/zero", O_RDONLY);
 	open_at(19, "/dev/urandom", O_RDONLY);
 	dup3(10, 25, O_CLOEXEC); /* same description as 10, close-on-exec fd */
+	{
+		/* a SIGIO owner and signal on the description of 11 and 12 */
+		struct f_owner_ex o = { F_OWNER_PID, getpid() };
+
+		if (fcntl(11, F_SETOWN_EX, &o) || fcntl(11, F_SETSIG, SIGUSR2))
+			crtest_fail("F_SETOWN_EX: %m");
+	}
 
 	crtest_ready();
 	crtest_wait();
@@ -119,6 +127,14 @@ int main(int argc, char **argv)
 	expect_fl(17, O_ACCMODE, O_RDWR, 0);
 	expect_fl(25, O_ACCMODE, O_RDONLY, 1);
 
+	{
+		struct f_owner_ex o = { 0, 0 };
+
+		if (fcntl(12, F_GETOWN_EX, &o) || o.type != F_OWNER_PID || o.pid != getpid())
+			crtest_fail("fd 12 is owned by %d (type %d), not %d", o.pid, o.type, getpid());
+		if (fcntl(12, F_GETSIG) != SIGUSR2)
+			crtest_fail("fd 12 signals %d, not SIGUSR2", fcntl(12, F_GETSIG));
+	}
 	expect_pos(10, 4);
 	expect_pos(15, 9);
 	expect_pos(11, 5);
