@@ -35,6 +35,7 @@
 #include "remap-file-path.pb-c.h"
 
 #include "unit.h"
+#include "image-test.h"
 
 #define FILES_ID 2
 
@@ -780,6 +781,71 @@ static void test_unsupported(void)
 	}
 }
 
+/* ------------------------------------------------ images CRIU wrote */
+
+/*
+ * CRIU 4.2's checkpoint of sleep: files.img reads and validates against
+ * this machine's files (when they are the same build), and its fd 251, the
+ * environment's pipe, is refused by name: pipes are not supported yet.
+ */
+static void test_criu_images(void)
+{
+	const char *root = fixture_root();
+	struct img_dir *d = NULL;
+	char dir[PATH_MAX];
+	int r;
+
+	if (!root) {
+		printf("SKIP: test_criu_images: no fixtures (set CRIU_FIXTURES)\n");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/sleep", root);
+	CHECK(img_dir_open(dir, IMG_DIR_READ, &d) == 0);
+	log_to_file();
+	r = files_collect(d);
+	if (r == -ESTALE || r == -ENOENT) {
+		printf("SKIP: test_criu_images: this machine's files differ from the fixture's\n");
+	} else {
+		CHECK(r == 0);
+		CHECK(prepare_task_files(6626, 2, d) == -EOPNOTSUPP);
+	}
+	log_fini();
+	if (r == 0)
+		CHECK(log_has("fd 251 of task 6626: PIPE"));
+	files_restore_fini();
+	img_dir_close(d);
+}
+
+/* fdinfo naming a file files.img lacks is refused cleanly. */
+static void test_bad_fdinfo(void)
+{
+	FdinfoEntry e = FDINFO_ENTRY__INIT;
+	struct img_dir *d = NULL;
+	struct cr_img *img = NULL;
+	int ret = -1;
+	pid_t pid = dump_sample(tpath("img-bad"), &ret);
+
+	if (pid > 0)
+		end_child(pid);
+	CHECK(ret == 0);
+	if (ret)
+		return;
+	CHECK(img_dir_open(tpath("img-bad"), IMG_DIR_READ, &d) == 0);
+	CHECK(img_open(d, CR_IMG_FDINFO, IMG_WRITE, 7, &img) == 0);
+	e.id = 999;
+	e.type = FD_TYPES__REG;
+	e.fd = 3;
+	CHECK(img_write_entry(img, &e) == 0);
+	CHECK(img_close(img) == 0);
+	log_to_file();
+	CHECK(files_collect(d) == 0);
+	CHECK(prepare_task_files(pid, 7, d) == -EINVAL);
+	log_fini();
+	CHECK(log_has("refers to file 999, which files.img lacks"));
+	files_restore_fini();
+	img_dir_close(d);
+}
+
 /* ------------------------------------------------ mapped files, build-id */
 
 /* The build-id of @path as readelf prints it (hex), "" when unknown. */
@@ -892,6 +958,8 @@ int main(int argc, char **argv)
 	RUN(test_build_id_refused);
 	RUN(test_ghost_limit);
 	RUN(test_unsupported);
+	RUN(test_criu_images);
+	RUN(test_bad_fdinfo);
 	cleanup();
 	return unit_done();
 }
