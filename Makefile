@@ -30,7 +30,10 @@ BASE_CFLAGS := -std=gnu11 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) \
 CFLAGS	?= -O2
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDLIBS	:= -lprotobuf-c
+# compel (compel/Makefile.inc builds it) is linked into criu and everything
+# that links criu's objects (unit tests, the image mutation test).
+COMPEL_LIB := $(BUILD)/compel/libcompel.a
+LDLIBS	:= $(COMPEL_LIB) -lprotobuf-c
 
 VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0)
 GITID	:= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
@@ -92,9 +95,9 @@ $(BUILD)/%.o: %.c | $(PB_H) $(VERSION_H)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-criu/criu: $(CRIU_OBJS) $(PB_O)
+criu/criu: $(CRIU_OBJS) $(PB_O) $(COMPEL_LIB)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CRIU_OBJS) $(PB_O) $(LDLIBS)
 
 # ---------------------------------------------------------------- crit
 # crit is Python (Debian's python3-protobuf); it needs the generated modules.
@@ -118,10 +121,11 @@ $(SAN_DIR)/images/%.o: $(BUILD)/images/%.c | $(PB_H)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Wno-error -c -o $@ $<
 
-$(BUILD)/test/unit/%: test/unit/%.c $(SAN_OBJS)
+$(BUILD)/test/unit/%: test/unit/%.c $(SAN_OBJS) $(COMPEL_LIB)
 	@echo "  LINK     $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Itest/unit -MMD -MP -o $@ $< $(SAN_OBJS) $(LDLIBS)
+$(BUILD)/test/unit/img-mutate: $(COMPEL_LIB)
 
 # Test helper programs (victims, checkpoint/restore test programs) are plain
 # C built without sanitizers: test/progs/*.c -> $(BUILD)/test/progs/*
