@@ -13,6 +13,8 @@
 
 #include "check.h"
 #include "cr_options.h"
+#include "dump.h"
+#include "restore.h"
 #include "log.h"
 
 static int run_check(void)
@@ -35,9 +37,9 @@ static const struct {
 	int (*run)(void);
 	bool images;
 } cmd_ops[CMD_MAX] = {
-	[CMD_DUMP] = { .images = true },
+	[CMD_DUMP] = { .run = cr_dump_tasks, .images = true },
 	[CMD_PRE_DUMP] = { .images = true },
-	[CMD_RESTORE] = { .images = true },
+	[CMD_RESTORE] = { .run = cr_restore_tasks, .images = true },
 	[CMD_CHECK] = { .run = run_check },
 	[CMD_PAGE_SERVER] = { .images = true },
 	[CMD_LAZY_PAGES] = { .images = true },

@@ -343,9 +343,9 @@ const struct opt_desc opt_table[] = {
 	{ "prev-images-dir", 0, PATH(img_parent), .cmds = DUMPS, .flags = UNBUILT, .group = GRP_COMMON,
 	  .rpc = "parent_img", .argname = "DIR",
 	  .help = "images of the previous (pre-)dump, relative to the images dir: write only what changed" },
-	{ "pidfile", 0, PATH(pidfile), .cmds = RST | SERVERS, .flags = UNBUILT, .group = GRP_COMMON, .argname = "FILE",
+	{ "pidfile", 0, PATH(pidfile), .cmds = RST | SERVERS, .group = GRP_COMMON, .argname = "FILE",
 	  .help = "write the pid of the restored root task or of the daemon to FILE" },
-	{ "display-stats", 0, BOOL(display_stats), .cmds = CR, .flags = UNBUILT, .group = GRP_COMMON,
+	{ "display-stats", 0, BOOL(display_stats), .cmds = CR, .group = GRP_COMMON,
 	  .rpc = "display_stats", .help = "print the dump or restore statistics at the end" },
 	{ "action-script", 0, LIST(scripts), .cmds = CR, .flags = UNBUILT, .group = GRP_COMMON, .argname = "SCRIPT",
 	  .help = "run SCRIPT at each stage, its name in $CRTOOLS_SCRIPT_ACTION" },
@@ -370,9 +370,9 @@ const struct opt_desc opt_table[] = {
 	  .help = "do not read /etc/criu/default.conf nor ~/.criu/default.conf" },
 
 	/* Dump and pre-dump */
-	{ "tree", 't', INT(tree_id, 1, INT_MAX), .cmds = DUMPS, .flags = UNBUILT, .group = GRP_DUMP, .rpc = "pid",
+	{ "tree", 't', INT(tree_id, 1, INT_MAX), .cmds = DUMPS, .group = GRP_DUMP, .rpc = "pid",
 	  .argname = "PID", .help = "checkpoint the tree whose root is PID" },
-	{ "leave-running", 'R', BOOL(leave_running), .cmds = DUMPS, .flags = UNBUILT, .group = GRP_DUMP,
+	{ "leave-running", 'R', BOOL(leave_running), .cmds = DUMPS, .group = GRP_DUMP,
 	  .rpc = "leave_running", .help = "let the tree run on after the dump" },
 	{ "track-mem", 0, BOOL(track_mem), .cmds = DUMPS, .flags = UNBUILT, .group = GRP_DUMP, .rpc = "track_mem",
 	  .help = "track memory changes for a later incremental dump" },
@@ -413,7 +413,7 @@ const struct opt_desc opt_table[] = {
 	  .argname = "FS[,FS...]", .help = "dump mounts of these filesystems ('all': any) as auto-mounted" },
 
 	/* Restore */
-	{ "restore-detached", 'd', BOOL(restore_detach), .cmds = RST, .flags = UNBUILT, .group = GRP_RESTORE,
+	{ "restore-detached", 'd', BOOL(restore_detach), .cmds = RST, .group = GRP_RESTORE,
 	  .help = "exit once the tree runs, instead of waiting as its parent" },
 	{ "restore-sibling", 'S', BOOL(restore_sibling), .cmds = RST, .flags = UNBUILT, .group = GRP_RESTORE,
 	  .rpc = "rst_sibling", .help = "restore the root task as criu's sibling (needs -d)" },
@@ -445,7 +445,7 @@ const struct opt_desc opt_table[] = {
 	  .argname = "PATH", .help = "use this mounted cgroup hierarchy as the cgroup yard" },
 
 	/* Dump and restore */
-	{ "leave-stopped", 's', BOOL(leave_stopped), .cmds = CR, .flags = UNBUILT, .group = GRP_CR,
+	{ "leave-stopped", 's', BOOL(leave_stopped), .cmds = CR, .group = GRP_CR,
 	  .rpc = "leave_stopped", .help = "leave the tree stopped (SIGSTOP) after dump or restore" },
 	{ "shell-job", 'j', BOOL(shell_job), .cmds = CR, .flags = UNBUILT, .group = GRP_CR, .rpc = "shell_job",
 	  .help = "the tree is a shell job (shares session and tty); give it to dump and restore" },

@@ -1,0 +1,299 @@
+/*
+ * criu restore: bring back the process of the images dir.
+ *
+ * Order of work, in criu's main process:
+ *   inventory, pstree, core, ids, files, mm + pagemap + pages, vDSO plan
+ *   (every check that can fail does so here, before any task exists)
+ *   -> clone3() with set_tid = the dumped pid (restore-task.c runs there)
+ *   -> wait for the restorer's status on a pipe
+ *   -> seize the task (compel), unmap the restorer, load registers,
+ *      extended state and signal mask, stop it for -s, let it go
+ *   -> --pidfile, stats-restore; then exit (-d) or wait for the task and
+ *      exit with its status.
+ * A failure anywhere after the clone kills the child: no half-restored
+ * process stays behind.
+ */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define LOG_PREFIX "restore: "
+#include "arch.h"
+#include "cr-util.h"
+#include "cr_options.h"
+#include "files.h"
+#include "inventory.h"
+#include "log.h"
+#include "pstree.h"
+#include "restore.h"
+#include "stats.h"
+#include "vdso.h"
+
+#include <compel.h>
+
+/* task_state values of the core image */
+#define TASK_ALIVE   1
+#define TASK_DEAD    2
+#define TASK_STOPPED 3
+#define TASK_ZOMBIE  6
+
+static int read_images(struct img_dir *dir, struct restore_task *t)
+{
+	InventoryEntry *ie _cleanup_msg_ = NULL;
+	int r;
+
+	r = read_inventory(dir, &ie);
+	if (r)
+		return r;
+	r = pstree_read_one(dir, &t->pe);
+	if (r)
+		return r;
+	t->pid = t->pe->pid;
+	r = img_read_one(dir, CR_IMG_CORE, t->pid, &core_entry__descriptor, (void **)&t->core);
+	if (r)
+		return r;
+	if (t->core->mtype != ARCH_CORE_MTYPE || !t->core->tc || !t->core->thread_info)
+		return pr_err_ret(-EINVAL, "core-%d.img is not of an x86_64 task with its state", (int)t->pid);
+	switch (t->core->tc->task_state) {
+	case TASK_ALIVE:
+	case TASK_STOPPED:
+		break;
+	case TASK_ZOMBIE:
+		return pr_err_ret(-EOPNOTSUPP, "process %d was a zombie: restoring zombies is not supported yet",
+				  (int)t->pid);
+	default:
+		return pr_err_ret(-EINVAL, "process %d has task state %u", (int)t->pid, t->core->tc->task_state);
+	}
+	r = img_read_one(dir, CR_IMG_IDS, t->pid, &task_kobj_ids_entry__descriptor, (void **)&t->ids);
+	if (r)
+		return r;
+	const TaskKobjIdsEntry *a = t->ids, *b = ie->root_ids;
+	if (b &&
+	    ((a->has_pid_ns_id && a->pid_ns_id != b->pid_ns_id) || (a->has_net_ns_id && a->net_ns_id != b->net_ns_id) ||
+	     (a->has_mnt_ns_id && a->mnt_ns_id != b->mnt_ns_id) || (a->has_ipc_ns_id && a->ipc_ns_id != b->ipc_ns_id) ||
+	     (a->has_uts_ns_id && a->uts_ns_id != b->uts_ns_id) ||
+	     (a->has_user_ns_id && a->user_ns_id != b->user_ns_id)))
+		return pr_err_ret(-EOPNOTSUPP, "process %d was in namespaces of its own: not supported yet",
+				  (int)t->pid);
+	return 0;
+}
+
+static pid_t clone_with_pid(pid_t pid)
+{
+	pid_t tid = pid;
+	struct clone_args ca = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&tid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/* The restorer's report, or the child's exit when it had none to give. */
+static int wait_restorer(struct restore_task *t, int rfd, struct rst_status *st)
+{
+	ssize_t n;
+
+	do
+		n = read(rfd, st, sizeof(*st));
+	while (n < 0 && errno == EINTR);
+	if (n == sizeof(*st)) {
+		if (!st->ret)
+			return 0;
+		if (st->line)
+			pr_err("the restorer failed: %s: %s (restorer.c:%d)\n", st->what, strerror(-st->ret), st->line);
+		else
+			pr_err("restoring process %d failed: %s: %s\n", (int)t->pid, st->what, strerror(-st->ret));
+		return st->ret;
+	}
+	pr_err("process %d died while being restored\n", (int)t->pid);
+	return -ECHILD;
+}
+
+/* The task waits in the restorer: unmap it, give it its registers, let it go. */
+static int finish_task(struct restore_task *t, const struct rst_status *st)
+{
+	const ThreadCoreEntry *th = t->core->thread_core;
+	struct parasite_ctl *ctl = NULL;
+	const struct compel_thread_info *ti;
+	_cleanup_free_ void *xs = NULL;
+	compel_regs_t regs;
+	long ret;
+	int r;
+
+	r = compel_seize(t->pid, 0, &ctl);
+	if (r)
+		return pr_err_ret(r, "can't seize the restored process %d", (int)t->pid);
+	ti = compel_thread(ctl, 0);
+	r = compel_syscall(ctl, 0, __NR_munmap, &ret,
+			   (const unsigned long[6]){ st->bootstrap_start, st->bootstrap_len });
+	if (!r && ret)
+		r = pr_err_ret((int)ret, "can't unmap the restorer from process %d", (int)t->pid);
+	if (r)
+		goto out;
+	r = compel_syscall(ctl, 0, __NR_prctl, &ret,
+			   (const unsigned long[6]){ PR_SET_PDEATHSIG, th && th->has_pdeath_sig ? th->pdeath_sig : 0 });
+	if (!r && ret)
+		r = pr_err_ret((int)ret, "can't set the parent death signal of process %d", (int)t->pid);
+	if (r)
+		goto out;
+	xs = xmalloc(ti->xstate_size);
+	r = -ENOMEM;
+	if (!xs)
+		goto out;
+	memcpy(xs, ti->xstate, ti->xstate_size);
+	r = arch_image_xstate(t->core, xs, ti->xstate_size);
+	if (!r)
+		r = compel_set_xstate(ctl, 0, xs, ti->xstate_size);
+	if (!r)
+		r = arch_image_regs(t->core, &regs);
+	if (!r)
+		r = compel_set_regs(ctl, 0, &regs);
+	if (!r)
+		r = compel_set_sigmask(ctl, 0, t->core->tc->blk_sigset);
+	if (r)
+		goto out;
+	if (opts.leave_stopped || t->core->tc->task_state == TASK_STOPPED) {
+		if (kill(t->pid, SIGSTOP)) {
+			r = pr_err_ret(-errno, "can't stop process %d", (int)t->pid);
+			goto out;
+		}
+	}
+out:
+	if (compel_release(ctl) && !r)
+		r = -EIO;
+	return r;
+}
+
+static int wait_task(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return pr_err_ret(-errno, "can't wait for process %d", (int)pid);
+	if (WIFEXITED(status)) {
+		pr_info("process %d exited with %d\n", (int)pid, WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	}
+	pr_info("process %d was killed by signal %d\n", (int)pid, WTERMSIG(status));
+	return 128 + WTERMSIG(status);
+}
+
+static void kill_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int restore(struct img_dir *dir, struct restore_task *t, struct restore_stats *rs, uint64_t t0)
+{
+	struct rst_status st = { 0 };
+	int p[2], r;
+	pid_t child;
+
+	r = read_images(dir, t);
+	if (!r)
+		r = files_collect(dir);
+	if (!r)
+		r = prepare_task_files(t->pid, t->ids->files_id, dir);
+	if (!r)
+		r = mem_restore_prepare(dir, t->pid, &t->mr);
+	if (!r)
+		r = vdso_plan(&t->mr, t->special, &t->nr_special);
+	if (r)
+		return r;
+	if (kill(t->pid, 0) == 0 || errno != ESRCH) {
+		pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
+		return -EEXIST;
+	}
+	if (pipe2(p, O_CLOEXEC))
+		return pr_err_ret(-errno, "can't make the status pipe");
+
+	uint64_t tf = stats_now_us();
+	child = clone_with_pid(t->pid);
+	if (child < 0) {
+		r = -errno;
+		close(p[0]);
+		close(p[1]);
+		if (r == -EEXIST)
+			pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
+		else
+			pr_err("can't create process %d: %s\n", (int)t->pid, strerror(-r));
+		return r;
+	}
+	if (child == 0) {
+		close(p[0]);
+		t->status_fd = p[1];
+		r = restore_task_child(t);
+		restore_report(t->status_fd, r, "the child failed before the restorer (see the log)");
+		_exit(1);
+	}
+	rs->forking_time = stats_now_us() - tf;
+	close(p[1]);
+	pr_info("process %d created\n", (int)child);
+	r = wait_restorer(t, p[0], &st);
+	close(p[0]);
+	if (!r)
+		r = finish_task(t, &st);
+	if (r) {
+		kill_child(child);
+		pr_err("restore of process %d failed: nothing is left of it\n", (int)t->pid);
+		return r;
+	}
+	rs->pages_restored = st.pages;
+	rs->restore_time = stats_now_us() - t0;
+	pr_info("process %d restored (%llu pages)\n", (int)t->pid, (unsigned long long)st.pages);
+	return 0;
+}
+
+static void free_task(struct restore_task *t)
+{
+	img_msg_free(t->pe);
+	img_msg_free(t->core);
+	img_msg_free(t->ids);
+	mem_restore_free(&t->mr);
+}
+
+int cr_restore_tasks(void)
+{
+	struct img_dir *dir _cleanup_img_dir_ = NULL;
+	struct restore_task t = { .mr = { .pages_fd = -1, .exe_fd = -1 } };
+	struct restore_stats rs = { 0 };
+	uint64_t t0 = stats_now_us();
+	int r;
+
+	cr_compel_log_setup();
+	r = cr_open_images_dir(IMG_DIR_READ, &dir);
+	if (r)
+		return r;
+	r = restore(dir, &t, &rs, t0);
+	files_restore_fini();
+	if (r) {
+		free_task(&t);
+		return r;
+	}
+	if (opts.pidfile)
+		r = cr_write_pidfile(opts.pidfile, t.pid);
+	if (!r)
+		r = stats_write_restore(dir, &rs);
+	if (opts.display_stats)
+		stats_show_restore(&rs);
+	free_task(&t);
+	if (r) {
+		kill_child(t.pid);
+		return r;
+	}
+	if (opts.restore_detach)
+		return 0;
+	/* criu stays the task's parent and ends with its status. */
+	int status = wait_task(t.pid);
+	log_fini();
+	exit(status < 0 ? 1 : status);
+}

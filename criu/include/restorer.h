@@ -1,0 +1,135 @@
+/*
+ * What criu hands the restorer blob (criu/pie/restorer.c), and what the
+ * restorer answers.  Shared by criu and the blob: fixed-width types only.
+ *
+ * The restored child maps one "bootstrap" area at a place that is free in
+ * the task's dumped layout and in its own, and lays it out as
+ *
+ *	[blob image + bss][struct rst_args][rst_vma[]][rst_run[]][park][stack]
+ *
+ * then jumps to the blob's entry with the stack at the end and rdi =
+ * &args.  Pointers in rst_args are absolute addresses inside the area.
+ *
+ * The restorer: moves this kernel's vDSO areas into "park" (inside the
+ * area), unmaps everything else criu had, moves the vDSO to the dumped
+ * addresses, maps every VMA, reads the pages, sets up mm, threads and
+ * signal state, closes criu's fds, writes one struct rst_status to
+ * status_fd and waits (pause) with every signal blocked.  criu then seizes
+ * it, unmaps the bootstrap area, loads the registers and lets it go.  On
+ * an error the restorer writes the status and exits with status 1.
+ */
+#ifndef CRIU_RESTORER_H
+#define CRIU_RESTORER_H
+
+#include <stdint.h>
+
+/* rst_vma.kind */
+enum {
+	RST_VMA_MAP = 0, /* map it: anonymous or from fd */
+	RST_VMA_SKIP,	 /* the kernel's (vsyscall) or moved (vdso, vvar) */
+};
+
+struct rst_vma {
+	uint64_t start, end;
+	uint64_t pgoff;	 /* bytes */
+	uint64_t madv;	 /* 1 << MADV_x hints to apply */
+	uint32_t prot;	 /* final protection */
+	uint32_t flags;	 /* mmap flags: MAP_PRIVATE/SHARED, MAP_ANONYMOUS, MAP_GROWSDOWN... */
+	int32_t fd;	 /* file mappings, else -1 */
+	uint32_t kind;	 /* RST_VMA_* */
+	uint32_t filled; /* pages are read into it: map it writable first */
+	uint32_t pad;
+};
+
+/* @nr pages at @vaddr come from @off in the pages file. */
+struct rst_run {
+	uint64_t vaddr;
+	uint64_t nr;
+	uint64_t off;
+};
+
+/* One of this kernel's vDSO areas ([vvar], [vvar_vclock], [vdso]). */
+struct rst_special {
+	uint64_t start, len; /* where it is now */
+	uint64_t to;	     /* where it goes, 0: unmap it */
+};
+
+#define RST_MAX_SPECIAL	 4
+#define RST_NSIG	 64
+#define RST_NRLIMITS	 16
+#define RST_AUXV_MAX	 128 /* words */
+#define RST_MAX_SIGINFO	 64
+#define RST_SIGINFO_SIZE 128
+
+struct rst_ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct rst_mm_map {
+	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv;	    /* address of the words */
+	uint32_t auxv_size; /* bytes */
+	uint32_t exe_fd;
+};
+
+struct rst_itimer {
+	int64_t isec, iusec, vsec, vusec;
+};
+
+struct rst_args {
+	uint64_t bootstrap_start, bootstrap_len;
+	uint64_t task_size; /* unmap up to here */
+
+	struct rst_special special[RST_MAX_SPECIAL];
+	uint32_t nr_special;
+	uint32_t nr_vmas;
+	uint64_t vmas; /* struct rst_vma[] */
+	uint64_t nr_runs;
+	uint64_t runs; /* struct rst_run[] */
+	uint64_t park; /* room for the specials while unmapping */
+	int32_t pages_fd;
+	int32_t status_fd;
+	int32_t close_from; /* close_range(close_from, ~0) when done */
+	int32_t has_mm;
+
+	struct rst_mm_map mm;
+	uint64_t auxv[RST_AUXV_MAX];
+	int32_t dumpable; /* -1: leave */
+	int32_t thp_disabled;
+
+	/* task */
+	char comm[16];
+	uint32_t personality;
+	int32_t child_subreaper;
+	uint64_t sa_valid; /* bit i: sa[i] (signal i + 1) is set */
+	struct rst_ksigaction sa[RST_NSIG];
+	struct rst_itimer itimers[3];
+	uint32_t has_itimers;
+	uint32_t nr_rlimits;
+	uint64_t rlimits[RST_NRLIMITS][2];
+
+	/* thread */
+	uint64_t clear_tid;
+	uint64_t robust_list, robust_len;
+	uint64_t rseq, rseq_len;
+	uint32_t rseq_sig;
+	int32_t has_sas;
+	uint64_t ss_sp, ss_size;
+	int32_t ss_flags;
+	int32_t pid;
+	/* pending signals to queue again: private then shared */
+	uint32_t nr_sig_private, nr_sig_shared;
+	uint8_t siginfo[RST_MAX_SIGINFO][RST_SIGINFO_SIZE];
+};
+
+/* What the restorer reports on status_fd. */
+struct rst_status {
+	int32_t ret;				 /* 0 or -errno */
+	int32_t line;				 /* where in restorer.c it failed */
+	uint64_t pages;				 /* pages read */
+	uint64_t bootstrap_start, bootstrap_len; /* for criu to unmap */
+	char what[96];				 /* what failed */
+};
+
+#endif /* CRIU_RESTORER_H */

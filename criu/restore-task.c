@@ -1,0 +1,302 @@
+/*
+ * The restored child before and up to the restorer: it was created with
+ * the task's pid; it takes the task's session, gets the task's fds, cwd
+ * and root (files.h), opens the files its memory maps, lays out the
+ * restorer's bootstrap area at a place free both in the dumped layout and
+ * in its own, and jumps there.  From the jump on, criu's code and data in
+ * this process are gone.
+ *
+ * Invariants: every fd this child keeps for the restorer is a service fd
+ * (at or above files_service_fd_base(), closed by the restorer at the end);
+ * the parent death signal is SIGKILL until criu has finished, so a criu
+ * that dies never leaves a half-restored task behind.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+
+#define LOG_PREFIX "restore: "
+#include "compel/blobs/criu-restorer-blob.h"
+#include "arch.h"
+#include "cr_options.h"
+#include "files.h"
+#include "log.h"
+#include "restore.h"
+
+#define TASK_SIZE_MAX	 0x7ffffffff000ULL
+#define RESTORER_STACK	 (64UL << 10)
+#define PAGE_ALIGN(x)	 (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
+#define LOWEST_BOOTSTRAP (16UL << 20)
+
+void restore_report(int fd, int ret, const char *what)
+{
+	struct rst_status st = { .ret = ret ?: -EINVAL };
+
+	snprintf(st.what, sizeof(st.what), "%s", what);
+	if (write(fd, &st, sizeof(st)) != sizeof(st))
+		pr_perror("can't report to criu");
+}
+
+static int restore_session(struct restore_task *t)
+{
+	const PstreeEntry *pe = t->pe;
+
+	if (pe->sid == (uint32_t)t->pid) {
+		if (setsid() < 0)
+			return pr_err_ret(-errno, "can't make process %d a session leader", (int)t->pid);
+		return 0;
+	}
+	pr_err("process %d was not a session leader (session %u): restoring into another session needs "
+	       "--shell-job, which is not supported yet\n",
+	       (int)t->pid, pe->sid);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * Try to map @len bytes at @addr without replacing anything.  The area is
+ * shared memory (of this child alone): compel runs its remote syscalls in
+ * the first executable *private* mapping, which must be the task's own
+ * code, not this area, since one of those syscalls unmaps it.
+ */
+static void *try_map(uint64_t addr, size_t len)
+{
+	void *p = mmap((void *)addr, len, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if ((uint64_t)p != addr) { /* a kernel without MAP_FIXED_NOREPLACE */
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+/* A place for the bootstrap area in a gap of the dumped layout that criu does not use either. */
+static void *map_bootstrap(const struct mem_restore *mr, size_t len)
+{
+	uint64_t prev = LOWEST_BOOTSTRAP, step = 1ULL << 30;
+
+	for (unsigned int i = 0; i <= mr->nr_vmas; i++) {
+		uint64_t gs = prev, ge = i < mr->nr_vmas ? mr->vmas[i].start : TASK_SIZE_MAX;
+
+		if (i < mr->nr_vmas) {
+			if (mr->vmas[i].start >= TASK_SIZE_MAX)
+				ge = TASK_SIZE_MAX;
+			else
+				prev = max(prev, mr->vmas[i].end);
+		}
+		if (ge <= gs || ge - gs < len + 2 * PAGE_SIZE_4K)
+			continue;
+		/* Leave a page free on each side, try the middle, then step through the gap. */
+		uint64_t mid = (gs + (ge - gs) / 2) & ~(PAGE_SIZE_4K - 1);
+		void *p = try_map(mid, len);
+		if (p)
+			return p;
+		for (uint64_t a = gs + PAGE_SIZE_4K; a + len + PAGE_SIZE_4K <= ge; a += step) {
+			p = try_map(a, len);
+			if (p)
+				return p;
+		}
+		p = try_map((ge - len - PAGE_SIZE_4K) & ~(PAGE_SIZE_4K - 1), len);
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+static void fill_task(struct rst_args *a, const CoreEntry *core)
+{
+	const TaskCoreEntry *tc = core->tc;
+	const ThreadCoreEntry *th = core->thread_core;
+	int sig = 1;
+
+	snprintf(a->comm, sizeof(a->comm), "%s", th && th->comm ? th->comm : tc->comm);
+	a->personality = tc->personality;
+	a->child_subreaper = tc->has_child_subreaper && tc->child_subreaper;
+	for (size_t i = 0; i < tc->n_sigactions && sig <= RST_NSIG; i++, sig++) {
+		const SaEntry *e = tc->sigactions[i];
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			sig++;
+		a->sa[sig - 1] = (struct rst_ksigaction){ e->sigaction, e->flags, e->restorer, e->mask };
+		a->sa_valid |= 1ULL << (sig - 1);
+	}
+	if (tc->timers) {
+		const ItimerEntry *it[3] = { tc->timers->real, tc->timers->virt, tc->timers->prof };
+
+		for (int i = 0; i < 3; i++)
+			a->itimers[i] = (struct rst_itimer){ it[i]->isec, it[i]->iusec, it[i]->vsec, it[i]->vusec };
+		a->has_itimers = 1;
+	}
+	if (tc->rlimits) {
+		a->nr_rlimits = min(tc->rlimits->n_rlimits, (size_t)RST_NRLIMITS);
+		for (uint32_t i = 0; i < a->nr_rlimits; i++) {
+			a->rlimits[i][0] = tc->rlimits->rlimits[i]->cur;
+			a->rlimits[i][1] = tc->rlimits->rlimits[i]->max;
+		}
+	}
+	a->clear_tid = arch_image_clear_tid(core);
+	if (th) {
+		a->robust_list = th->futex_rla;
+		a->robust_len = th->futex_rla_len;
+		if (th->rseq_entry) {
+			a->rseq = th->rseq_entry->rseq_abi_pointer;
+			a->rseq_len = th->rseq_entry->rseq_abi_size;
+			a->rseq_sig = th->rseq_entry->signature;
+		}
+		if (th->sas) {
+			a->has_sas = 1;
+			a->ss_sp = th->sas->ss_sp;
+			a->ss_size = th->sas->ss_size;
+			a->ss_flags = th->sas->ss_flags;
+		}
+	}
+	/* Pending signals: the thread's own first, then the process's. */
+	const SignalQueueEntry *q[2] = { th ? th->signals_p : NULL, tc->signals_s };
+	uint32_t *count[2] = { &a->nr_sig_private, &a->nr_sig_shared };
+	unsigned int n = 0;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; q[k] && i < q[k]->n_signals && n < RST_MAX_SIGINFO; i++) {
+			const ProtobufCBinaryData *d = &q[k]->signals[i]->siginfo;
+
+			if (d->len != RST_SIGINFO_SIZE)
+				continue;
+			memcpy(a->siginfo[n++], d->data, RST_SIGINFO_SIZE);
+			(*count[k])++;
+		}
+}
+
+static void fill_mm(struct rst_args *a, const struct mem_restore *mr)
+{
+	const MmEntry *mm = mr->mm;
+
+	a->has_mm = 1;
+	a->mm = (struct rst_mm_map){
+		.start_code = mm->mm_start_code,
+		.end_code = mm->mm_end_code,
+		.start_data = mm->mm_start_data,
+		.end_data = mm->mm_end_data,
+		.start_brk = mm->mm_start_brk,
+		.brk = mm->mm_brk,
+		.start_stack = mm->mm_start_stack,
+		.arg_start = mm->mm_arg_start,
+		.arg_end = mm->mm_arg_end,
+		.env_start = mm->mm_env_start,
+		.env_end = mm->mm_env_end,
+		.auxv_size = mm->n_mm_saved_auxv * sizeof(uint64_t),
+		.exe_fd = mr->exe_fd,
+	};
+	memcpy(a->auxv, mm->mm_saved_auxv, a->mm.auxv_size);
+	a->dumpable = mm->has_dumpable ? mm->dumpable : -1;
+	a->thp_disabled = mm->has_thp_disabled && mm->thp_disabled;
+}
+
+/* glibc registered criu's own rseq area in this thread: the task's replaces it. */
+static void drop_own_rseq(void)
+{
+	void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+	unsigned int sizes[] = { 32, __rseq_size, 20 };
+
+	if (!__rseq_size)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (!syscall(SYS_rseq, area, sizes[i], 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG))
+			return;
+}
+
+static __attribute__((noreturn)) void jump(uint64_t entry, uint64_t stack, uint64_t args)
+{
+	__asm__ volatile("mov %0, %%rsp\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "jmp *%1\n\t"
+			 :
+			 : "r"(stack), "r"(entry), "D"(args)
+			 : "memory");
+	__builtin_unreachable();
+}
+
+static int enter_restorer(struct restore_task *t)
+{
+	const struct compel_blob *blob = &criu_restorer_blob;
+	struct mem_restore *mr = &t->mr;
+	size_t blob_len = PAGE_ALIGN(blob->size + blob->bss_size);
+	size_t args_len = PAGE_ALIGN(sizeof(struct rst_args));
+	size_t vmas_len = PAGE_ALIGN(mr->nr_vmas * sizeof(struct rst_vma));
+	size_t runs_len = PAGE_ALIGN(mr->nr_runs * sizeof(struct rst_run));
+	size_t park_len = 0, len;
+	uint64_t all = ~0ULL;
+	char *base;
+
+	for (unsigned int i = 0; i < t->nr_special; i++)
+		park_len += t->special[i].len;
+	len = blob_len + args_len + vmas_len + runs_len + PAGE_ALIGN(park_len) + RESTORER_STACK;
+	base = map_bootstrap(mr, len);
+	if (!base)
+		return pr_err_ret(-ENOMEM, "no room of %zu bytes for the restorer in the task's layout", len);
+
+	memcpy(base, blob->image, blob->size);
+	for (unsigned int i = 0; i < blob->nr_relocs; i++) {
+		uint64_t *w = (uint64_t *)(base + blob->relocs[i]);
+
+		*w += (uint64_t)base;
+	}
+	struct rst_args *a = (struct rst_args *)(base + blob_len);
+	char *vmas = (char *)a + args_len, *runs = vmas + vmas_len, *park = runs + runs_len;
+
+	memcpy(vmas, mr->vmas, mr->nr_vmas * sizeof(struct rst_vma));
+	memcpy(runs, mr->runs, mr->nr_runs * sizeof(struct rst_run));
+	a->bootstrap_start = (uint64_t)base;
+	a->bootstrap_len = len;
+	a->task_size = TASK_SIZE_MAX;
+	memcpy(a->special, t->special, sizeof(a->special));
+	a->nr_special = t->nr_special;
+	a->nr_vmas = mr->nr_vmas;
+	a->vmas = (uint64_t)vmas;
+	a->nr_runs = mr->nr_runs;
+	a->runs = (uint64_t)runs;
+	a->park = (uint64_t)park;
+	a->pages_fd = mr->pages_fd;
+	a->status_fd = t->status_fd;
+	a->close_from = files_service_fd_base();
+	a->pid = t->pid;
+	fill_mm(a, mr);
+	a->mm.auxv = (uint64_t)a->auxv;
+	fill_task(a, t->core);
+
+	pr_info("entering the restorer at %p (%zu bytes): %u areas, %llu pages\n", base, len, mr->nr_vmas,
+		(unsigned long long)mr->pages);
+	log_fini(); /* its fd goes with the restorer's close_range() */
+	drop_own_rseq();
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all));
+	jump((uint64_t)base + blob->entry, (uint64_t)park + PAGE_ALIGN(park_len) + RESTORER_STACK, (uint64_t)a);
+}
+
+int restore_task_child(struct restore_task *t)
+{
+	int r, fd;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		return pr_err_ret(-errno, "can't set the parent death signal");
+	r = restore_session(t);
+	if (r)
+		return r;
+	fd = reserve_service_fd(t->status_fd);
+	if (fd < 0)
+		return fd;
+	t->status_fd = fd;
+	fd = reserve_service_fd(t->mr.pages_fd);
+	if (fd < 0)
+		return fd;
+	t->mr.pages_fd = fd;
+	r = restore_task_files(t->pid);
+	if (r)
+		return r;
+	r = mem_restore_open_files(&t->mr);
+	if (r)
+		return r;
+	return enter_restorer(t);
+}
