@@ -8,21 +8,24 @@
  * each with where it is stored and how it comes back.
  *
  * How to use (dump, in cr-dump.c):
- *  1. With the task seized (compel_seize) and BEFORE compel_infect() (or
- *     after compel_cure(): compel_syscall() does not work in an infected
+ *  1. With the task seized and its PARASITE_CMD_TASK_STATE answer @pts in
+ *     hand (criu/pie/parasite.c: signal actions, itimers, limits,
+ *     personality, tid address, pdeath signal, subreaper, securebits,
+ *     timer slack, sigaltstack), the leader NOT infected at the time of the
+ *     call (before compel_infect() or after compel_cure(): POSIX timers
+ *     and membarrier registrations are read with remote syscalls in the
  *     leader), and after core->thread_info->gpregs are filled (an ip inside
  *     an rseq critical section is moved to its abort handler there):
- *	dump_task_state(ctl, core, mm)
+ *	dump_task_state(ctl, pts, arena, core)
  *     @core: core->tc, core->thread_core and core->thread_info allocated by
- *     the caller; this fills the fields listed below and allocates what
- *     they point to.  @mm may be NULL; else mm->dumpable is set.
- *     Refusals (-EOPNOTSUPP, logged with what to do): SCHED_DEADLINE,
- *     seccomp filters the restorer could not load again (no no_new_privs
- *     and no CAP_SYS_ADMIN), an LSM profile.  The task is untouched either
- *     way (a scratch page mapped in it is unmapped before returning).
- *  2. free_task_state(core) frees what step 1 allocated (safe after a
- *     failed or partial step 1, and twice) — before freeing tc/thread_core.
- *  3. task_state_dump_finish(dir) once after every task: writes
+ *     the caller; this fills the fields listed below, with every message
+ *     they point to allocated from @arena (freed with it).  Refusals (-EOPNOTSUPP, logged with the reason):
+ *     SCHED_DEADLINE, seccomp filters the restorer could not load again (no
+ *     no_new_privs and no CAP_SYS_ADMIN), an LSM label, unknown membarrier
+ *     registrations.  The task is untouched either way (the scratch page
+ *     mapped in it to read POSIX timers is unmapped before returning).
+ *     Other threads (later): dump_thread_state(ctl, i, pts_of_i, arena, core_i).
+ *  2. task_state_dump_finish(dir) once after every task: writes
  *     seccomp.img (always, as CRIU does, empty when no task has filters).
  *
  * Fields filled by dump_task_state():
@@ -31,8 +34,10 @@
  *	membarrier_registration_mask (when nonzero).  NOT task_state,
  *	exit_code, stop_signo, cg_set: the caller's.
  *   thread_core: futex_rla(_len), sched_nice/policy/prio, sas, pdeath_sig,
- *	signals_p, creds, seccomp_mode/filter, comm, rseq_entry.
+ *	signals_p, creds, seccomp_mode/filter, comm, rseq_entry, and for
+ *	threads but the leader blk_sigset.
  *   thread_info: clear_tid_addr (and gpregs->ip, see step 1).
+ *   Not mm->dumpable nor mm->thp_disabled: the caller has them in @pts.
  *
  * How to use (restore, cr-restore.c):
  *  1. task_state_collect(dir) once: reads seccomp.img.
@@ -85,13 +90,16 @@
 #include "mm.pb-c.h"
 
 struct parasite_ctl;
+struct parasite_task_state;
+struct arena;
 struct img_dir;
 
 /* ------------------------------------------------------------ dump */
-int dump_task_state(struct parasite_ctl *ctl, CoreEntry *core, MmEntry *mm) __must_check;
-/* Thread @idx (> 0) of a seized task: thread_core and thread_info only. */
-int dump_thread_state(struct parasite_ctl *ctl, unsigned int idx, CoreEntry *core) __must_check;
-void free_task_state(CoreEntry *core);
+int dump_task_state(struct parasite_ctl *ctl, const struct parasite_task_state *pts, struct arena *a,
+		    CoreEntry *core) __must_check;
+/* Thread @idx of a seized task: thread_core and thread_info only. */
+int dump_thread_state(struct parasite_ctl *ctl, unsigned int idx, const struct parasite_task_state *pts,
+		      struct arena *a, CoreEntry *core) __must_check;
 int task_state_dump_finish(struct img_dir *dir) __must_check;
 
 /* ------------------------------------------------------------ restore */

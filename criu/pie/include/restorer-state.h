@@ -16,8 +16,8 @@
  *	thread state (rst_apply_thread_state(area, 0)), then the mm's dumpable
  *	flag and the process-wide pending signals;
  *   rst_apply_thread_state(area, i): scheduling, rseq, robust list,
- *	clear_child_tid, comm, timer slack, credentials, pdeath signal,
- *	no_new_privs, the thread's own pending signals;
+ *	clear_child_tid, comm, timer slack, sigaltstack, credentials, pdeath
+ *	signal, no_new_privs, the thread's own pending signals;
  *   rst_apply_seccomp(area, i): seccomp, the very last (see below).
  */
 #ifndef CRIU_PIE_RESTORER_STATE_H
@@ -88,6 +88,7 @@ struct rst_seccomp_filter {
 #define RST_T_SCHED	 (1u << 2)
 #define RST_T_TIMERSLACK (1u << 3)
 #define RST_T_NNP	 (1u << 4)
+#define RST_T_SAS	 (1u << 5)
 
 struct rst_thread_state {
 	int32_t tid;
@@ -103,6 +104,9 @@ struct rst_thread_state {
 	int32_t sched_nice;
 	uint32_t pdeath_sig;
 	uint64_t timerslack;
+	uint64_t ss_sp, ss_size; /* sigaltstack */
+	int32_t ss_flags;
+	uint32_t pad0;
 	char comm[16];
 	struct rst_creds creds;
 	uint32_t seccomp_mode; /* SECCOMP_MODE_* */
@@ -133,6 +137,7 @@ enum rst_step {
 	RST_STEP_ROBUST_LIST,
 	RST_STEP_COMM,
 	RST_STEP_TIMERSLACK,
+	RST_STEP_SIGALTSTACK,
 	RST_STEP_GROUPS,
 	RST_STEP_SECUREBITS,
 	RST_STEP_SETGID,
