@@ -18,6 +18,7 @@ hold() {
 	shift
 	setsid "$HOLD" "$ready" "$@" </dev/null >/dev/null 2>&1 &
 	pid=$!
+	disown "$pid" # bash still reaps it, without a "Killed" notice
 	track_pid "$pid"
 	for _ in $(seq 100); do
 		[ -e "$ready" ] && return 0
@@ -28,25 +29,25 @@ hold() {
 alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]; }
 gone_within() {
 	for _ in $(seq 50); do
-		alive "$1" || return 0
+		[ -e /proc/"$1" ] || return 0
 		sleep 0.05
 	done
 	return 1
 }
 state() { awk '{print $3}' /proc/"$1"/stat 2>/dev/null; }
+stop() { kill -9 "$1" 2>/dev/null; }
 
 # Can this criu dump and restore a task yet?  If not, say why and stop.
 echo hi >"$T/probe"
 hold probe r:"$T/probe" || { fail "files cr: holder did not start"; exit 0; }
+mkdir -p "$T/probe-img"
 if ! "$CRIU" dump -t "$pid" -D "$T/probe-img" -o dump.log -v4 >"$T/probe.err" 2>&1; then
 	why=$(grep -m1 -E 'Error|not supported' "$T/probe.err" "$T/probe-img/dump.log" 2>/dev/null | head -1)
 	skip "files cr: criu dump does not work yet: ${why:-see $T/probe.err}"
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
+	stop "$pid"
 	exit 0
 fi
 gone_within "$pid"
-wait "$pid" 2>/dev/null
 
 # ---- a file that grew between dump and restore
 printf '0123456789' >"$T/grow"
@@ -54,8 +55,7 @@ hold grow r:"$T/grow"
 mkdir -p "$T/img-grow"
 if "$CRIU" dump -t "$pid" -D "$T/img-grow" -o dump.log -v4 2>"$T/grow.err"; then
 	gone_within "$pid"
-	wait "$pid" 2>/dev/null
-	echo more >>"$T/grow"
+		echo more >>"$T/grow"
 	if "$CRIU" restore -D "$T/img-grow" -d -o restore.log -v4 2>"$T/grow-rst.err"; then
 		fail "files cr: restore of a file that grew was not refused"
 	elif ! grep -q "$T/grow" "$T/img-grow/restore.log" "$T/grow-rst.err"; then
@@ -65,7 +65,7 @@ if "$CRIU" dump -t "$pid" -D "$T/img-grow" -o dump.log -v4 2>"$T/grow.err"; then
 	else
 		pass "files cr: a file that grew since the dump is refused, naming it"
 	fi
-	kill -9 "$pid" 2>/dev/null
+	stop "$pid"
 else
 	fail "files cr: dump of a task with a regular file: $(grep -m1 Error "$T/grow.err")"
 fi
@@ -76,6 +76,8 @@ hold big u:"$T/big"
 mkdir -p "$T/img-big"
 if "$CRIU" dump -t "$pid" -D "$T/img-big" --ghost-limit 1K -o dump.log -v4 2>"$T/big.err"; then
 	fail "files cr: a ghost file above --ghost-limit was dumped"
+elif grep -q -- '--ghost-limit is not supported yet' "$T/big.err"; then
+	skip "files cr: --ghost-limit is still marked unbuilt in the option table"
 elif ! grep -q -- '--ghost-limit' "$T/big.err"; then
 	fail "files cr: the refusal does not name --ghost-limit: $(grep -m1 Error "$T/big.err")"
 elif ! grep -q "$T/big" "$T/big.err"; then
@@ -85,7 +87,7 @@ elif ! alive "$pid" || [ "$(state "$pid")" = T ] || [ "$(state "$pid")" = t ]; t
 else
 	pass "files cr: a deleted file above --ghost-limit fails the dump, the task runs on"
 fi
-kill -9 "$pid" 2>/dev/null
+stop "$pid"
 
 # ---- a pipe: not supported yet, named
 hold pipe pipe
@@ -99,7 +101,7 @@ elif ! alive "$pid"; then
 else
 	pass "files cr: a pipe is refused naming the fd, the task runs on"
 fi
-kill -9 "$pid" 2>/dev/null
+stop "$pid"
 
 # ---- a deleted file within the limit comes back with its data
 printf 'ghost contents' >"$T/small"
@@ -109,8 +111,7 @@ if ! "$CRIU" dump -t "$pid" -D "$T/img-small" -o dump.log -v4 2>"$T/small.err"; 
 	fail "files cr: dump with a ghost file: $(grep -m1 Error "$T/small.err")"
 else
 	gone_within "$pid"
-	wait "$pid" 2>/dev/null
-	if ! "$CRIU" restore -D "$T/img-small" -d -o restore.log -v4 2>"$T/small-rst.err"; then
+		if ! "$CRIU" restore -D "$T/img-small" -d -o restore.log -v4 2>"$T/small-rst.err"; then
 		fail "files cr: restore with a ghost file: $(grep -m1 Error "$T/small-rst.err")"
 	elif [ "$(readlink /proc/"$pid"/fd/3)" != "$T/small (deleted)" ]; then
 		fail "files cr: the restored fd 3 is $(readlink /proc/"$pid"/fd/3)"
@@ -121,5 +122,5 @@ else
 	else
 		pass "files cr: a deleted file comes back deleted, with its data"
 	fi
-	kill -9 "$pid" 2>/dev/null
+	stop "$pid"
 fi
