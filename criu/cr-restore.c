@@ -94,6 +94,53 @@ static pid_t clone_with_pid(pid_t pid)
 	return syscall(SYS_clone3, &ca, sizeof(ca));
 }
 
+/* The new task: restore-task.c, with its ends of the status and sync pipes. */
+static __attribute__((noreturn)) void task_main(struct restore_task *t, int status[2], int sync[2])
+{
+	int r;
+
+	close(status[0]);
+	close(sync[1]);
+	t->status_fd = status[1];
+	t->sync_fd = sync[0];
+	r = restore_task_child(t);
+	restore_report(t->status_fd, r, "the child failed before the restorer (see the log)");
+	_exit(1);
+}
+
+/*
+ * Create the task with its pid.  With -d through a helper that exits at
+ * once: the task's parent is then the nearest subreaper, never a criu that
+ * exits (the task's parent death signal would fire).  0 or -errno.
+ */
+static int create_task(struct restore_task *t, int status[2], int sync[2])
+{
+	pid_t helper, child;
+	int st;
+
+	if (!t->detached) {
+		child = clone_with_pid(t->pid);
+		if (child == 0)
+			task_main(t, status, sync);
+		return child < 0 ? -errno : 0;
+	}
+	helper = fork();
+	if (helper < 0)
+		return -errno;
+	if (helper == 0) {
+		child = clone_with_pid(t->pid);
+		if (child == 0)
+			task_main(t, status, sync);
+		_exit(child < 0 ? errno : 0);
+	}
+	while (waitpid(helper, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(st))
+		return -ECHILD;
+	return -WEXITSTATUS(st);
+}
+
 /* The restorer's report, or the child's exit when it had none to give. */
 static int wait_restorer(struct restore_task *t, int rfd, struct rst_status *st)
 {
@@ -130,6 +177,11 @@ static int finish_task(struct restore_task *t, const struct rst_status *st)
 	if (r)
 		return pr_err_ret(r, "can't seize the restored process %d", (int)t->pid);
 	ti = compel_thread(ctl, 0);
+	r = compel_syscall(ctl, 0, __NR_close, &ret, (const unsigned long[6]){ st->sync_fd });
+	if (!r && ret)
+		r = pr_err_ret((int)ret, "can't close criu's pipe in process %d", (int)t->pid);
+	if (r)
+		goto out;
 	r = compel_syscall(ctl, 0, __NR_munmap, &ret,
 			   (const unsigned long[6]){ st->bootstrap_start, st->bootstrap_len });
 	if (!r && ret)
@@ -195,10 +247,13 @@ static void kill_child(pid_t pid)
 static int restore(struct img_dir *dir, struct restore_task *t, struct restore_stats *rs, uint64_t t0)
 {
 	struct rst_status st = { 0 };
-	int p[2], r;
-	pid_t child;
+	int p[2], sync[2], r;
 
 	r = read_images(dir, t);
+	if (!r && (kill(t->pid, 0) == 0 || errno != ESRCH)) {
+		pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
+		return -EEXIST;
+	}
 	if (!r)
 		r = files_collect(dir);
 	if (!r)
@@ -209,41 +264,32 @@ static int restore(struct img_dir *dir, struct restore_task *t, struct restore_s
 		r = vdso_plan(&t->mr, t->special, &t->nr_special);
 	if (r)
 		return r;
-	if (kill(t->pid, 0) == 0 || errno != ESRCH) {
-		pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
-		return -EEXIST;
-	}
-	if (pipe2(p, O_CLOEXEC))
-		return pr_err_ret(-errno, "can't make the status pipe");
+	if (pipe2(p, O_CLOEXEC) || pipe2(sync, O_CLOEXEC))
+		return pr_err_ret(-errno, "can't make the status pipes");
 
 	uint64_t tf = stats_now_us();
-	child = clone_with_pid(t->pid);
-	if (child < 0) {
-		r = -errno;
+	t->detached = opts.restore_detach;
+	r = create_task(t, p, sync);
+	close(p[1]);
+	close(sync[0]);
+	if (r) {
 		close(p[0]);
-		close(p[1]);
+		close(sync[1]);
 		if (r == -EEXIST)
 			pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
 		else
 			pr_err("can't create process %d: %s\n", (int)t->pid, strerror(-r));
 		return r;
 	}
-	if (child == 0) {
-		close(p[0]);
-		t->status_fd = p[1];
-		r = restore_task_child(t);
-		restore_report(t->status_fd, r, "the child failed before the restorer (see the log)");
-		_exit(1);
-	}
 	rs->forking_time = stats_now_us() - tf;
-	close(p[1]);
-	pr_info("process %d created\n", (int)child);
+	pr_info("process %d created\n", (int)t->pid);
 	r = wait_restorer(t, p[0], &st);
 	close(p[0]);
 	if (!r)
 		r = finish_task(t, &st);
+	close(sync[1]);
 	if (r) {
-		kill_child(child);
+		kill_child(t->pid);
 		pr_err("restore of process %d failed: nothing is left of it\n", (int)t->pid);
 		return r;
 	}

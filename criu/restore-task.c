@@ -8,8 +8,9 @@
  *
  * Invariants: every fd this child keeps for the restorer is a service fd
  * (at or above files_service_fd_base(), closed by the restorer at the end);
- * the parent death signal is SIGKILL until criu has finished, so a criu
- * that dies never leaves a half-restored task behind.
+ * a criu that dies never leaves a half-restored task behind: the parent
+ * death signal is SIGKILL while criu is the parent, and the restorer exits
+ * when the sync pipe it waits on reports criu gone.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -261,6 +262,7 @@ static int enter_restorer(struct restore_task *t)
 	a->park = (uint64_t)park;
 	a->pages_fd = mr->pages_fd;
 	a->status_fd = t->status_fd;
+	a->sync_fd = t->sync_fd;
 	a->close_from = files_service_fd_base();
 	a->pid = t->pid;
 	fill_mm(a, mr);
@@ -279,7 +281,8 @@ int restore_task_child(struct restore_task *t)
 {
 	int r, fd;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+	/* Until criu is done, its death is ours (with -d the parent is gone already). */
+	if (!t->detached && prctl(PR_SET_PDEATHSIG, SIGKILL))
 		return pr_err_ret(-errno, "can't set the parent death signal");
 	r = restore_session(t);
 	if (r)
@@ -288,6 +291,10 @@ int restore_task_child(struct restore_task *t)
 	if (fd < 0)
 		return fd;
 	t->status_fd = fd;
+	fd = reserve_service_fd(t->sync_fd);
+	if (fd < 0)
+		return fd;
+	t->sync_fd = fd;
 	fd = reserve_service_fd(t->mr.pages_fd);
 	if (fd < 0)
 		return fd;

@@ -6,6 +6,7 @@
 #ifndef CRIU_RESTORE_H
 #define CRIU_RESTORE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "mem.h"
@@ -22,6 +23,8 @@ struct restore_task {
 	struct rst_special special[RST_MAX_SPECIAL];
 	unsigned int nr_special;
 	int status_fd; /* the child's end of the status pipe */
+	int sync_fd;   /* the child's end of the pipe criu holds open (restorer.h) */
+	bool detached; /* -d: the child's parent is a helper that exits at once */
 };
 
 /* criu's command: restore the process of the images dir. */

@@ -13,10 +13,13 @@
  * The restorer: moves this kernel's vDSO areas into "park" (inside the
  * area), unmaps everything else criu had, moves the vDSO to the dumped
  * addresses, maps every VMA, reads the pages, sets up mm, threads and
- * signal state, closes criu's fds, writes one struct rst_status to
- * status_fd and waits (pause) with every signal blocked.  criu then seizes
- * it, unmaps the bootstrap area, loads the registers and lets it go.  On
- * an error the restorer writes the status and exits with status 1.
+ * signal state, writes one struct rst_status to status_fd, closes criu's
+ * fds but sync_fd and waits in read(sync_fd) with every signal blocked.
+ * criu then seizes it, closes sync_fd and unmaps the bootstrap area in it,
+ * loads the registers and lets it go.  criu never writes to sync_fd: the
+ * read ends (EOF) only when criu died, and the restorer then exits, so a
+ * criu killed halfway leaves nothing behind.  On an error the restorer
+ * writes the status and exits with status 1.
  */
 #ifndef CRIU_RESTORER_H
 #define CRIU_RESTORER_H
@@ -90,8 +93,10 @@ struct rst_args {
 	uint64_t park; /* room for the specials while unmapping */
 	int32_t pages_fd;
 	int32_t status_fd;
-	int32_t close_from; /* close_range(close_from, ~0) when done */
+	int32_t sync_fd;
+	int32_t close_from; /* close_range(close_from, ~0) but sync_fd when done */
 	int32_t has_mm;
+	int32_t pad0;
 
 	struct rst_mm_map mm;
 	uint64_t auxv[RST_AUXV_MAX];
@@ -129,7 +134,9 @@ struct rst_status {
 	int32_t line;				 /* where in restorer.c it failed */
 	uint64_t pages;				 /* pages read */
 	uint64_t bootstrap_start, bootstrap_len; /* for criu to unmap */
-	char what[96];				 /* what failed */
+	int32_t sync_fd;			 /* for criu to close */
+	int32_t pad;
+	char what[88]; /* what failed */
 };
 
 #endif /* CRIU_RESTORER_H */

@@ -92,6 +92,7 @@ static void report(const struct rst_args *a)
 {
 	status.bootstrap_start = a->bootstrap_start;
 	status.bootstrap_len = a->bootstrap_len;
+	status.sync_fd = a->sync_fd;
 	sys_write(a->status_fd, &status, sizeof(status));
 }
 
@@ -338,9 +339,19 @@ int restorer_main(struct rst_args *a)
 		return 1;
 	}
 	report(a);
-	sys(NR_close_range, a->close_from, ~0U, 0, 0, 0, 0);
+	if (a->sync_fd > a->close_from)
+		sys(NR_close_range, a->close_from, a->sync_fd - 1, 0, 0, 0, 0);
+	sys(NR_close_range, a->sync_fd + 1, ~0U, 0, 0, 0, 0);
 	restore_rlimits(a);
-	/* criu takes it from here (ptrace); nothing may run on until then. */
-	for (;;)
-		sys(__NR_pause, 0, 0, 0, 0, 0, 0);
+	/*
+	 * criu takes it from here (ptrace) and never writes: the read ends
+	 * only if criu is gone, and then nothing must stay behind.
+	 */
+	for (;;) {
+		char c;
+		long r = sys_read(a->sync_fd, &c, 1);
+
+		if (r == 0 || (is_err(r) && r != -4 /* EINTR */))
+			return 1;
+	}
 }

@@ -3,13 +3,15 @@
  * mmap'ed area with a known pattern, keeps values in callee-saved and
  * vector registers, and counts on, printing one line per tick:
  *
- *	counter [-n MIB] [-i MS] [-s SECONDS]
+ *	counter [-n MIB] [-i MS] [-s SECONDS] [-T]
  *
  * Each tick it checks the checksum of its memory and that its registers
  * still hold what it put there; any difference prints "FAIL: ..." and
  * exits 1.  Touch the file named by $COUNTER_READY when set up.  On
  * SIGTERM it checks once more, prints "PASS: N" (N the count) and exits 0.
+ * -T starts a second thread that only sleeps (dump must refuse it).
  */
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +29,14 @@ static void on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
 }
 
 static uint64_t sum(const uint64_t *p, size_t n)
@@ -72,8 +82,9 @@ int main(int argc, char **argv)
 	long ms = 100, secs = 0;
 	uint64_t count = 0;
 	int opt;
+	pthread_t th;
 
-	while ((opt = getopt(argc, argv, "n:i:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:i:s:T")) != -1) {
 		switch (opt) {
 		case 'n':
 			mib = strtoul(optarg, NULL, 0);
@@ -84,8 +95,14 @@ int main(int argc, char **argv)
 		case 's':
 			secs = strtol(optarg, NULL, 0);
 			break;
+		case 'T':
+			if (pthread_create(&th, NULL, sleeper, NULL)) {
+				printf("FAIL: no thread\n");
+				return 1;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: counter [-n MIB] [-i MS] [-s SECONDS]\n");
+			fprintf(stderr, "usage: counter [-n MIB] [-i MS] [-s SECONDS] [-T]\n");
 			return 2;
 		}
 	}

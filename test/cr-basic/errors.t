@@ -1,0 +1,117 @@
+#!/bin/bash
+# Failure is safe: what dump refuses leaves the task running untouched, and
+# a restore from a missing, truncated or corrupt image or into a taken pid
+# fails with a clear error and leaves no process behind.
+. "$(dirname "$0")/../lib/lib.sh"
+PROG=$CRIU_TOP/${BUILD:-build}/test/progs/counter
+
+start_counter() {
+	local out=$1
+	shift
+	rm -f "$T/ready"
+	COUNTER_READY=$T/ready spawn_clean "$PROG" -i 20 "$@" </dev/null >"$out" 2>&1
+	wait_for 10 test -e "$T/ready"
+}
+more_lines() { [ "$(wc -l <"$1")" -gt "$2" ]; }
+# The counter still counts, and its own checks still pass.
+untouched() {
+	local out=$1 n0
+	n0=$(wc -l <"$out")
+	! gone "$2" && wait_for 5 more_lines "$out" "$((n0 + 2))" && ! grep -q FAIL "$out" &&
+		awk '$1 != NR { bad = 1 } END { exit bad }' "$out"
+}
+
+# expect_fail NAME PATTERN CMD...: CMD fails and says PATTERN on stderr.
+expect_fail() {
+	local name=$1 pat=$2
+	shift 2
+	if "$@" >"$T/err" 2>&1; then
+		fail "$name: succeeded"
+		return 1
+	elif ! grep -q -- "$pat" "$T/err"; then
+		fail "$name: no \"$pat\" in: $(grep -m1 Error "$T/err")"
+		return 1
+	fi
+	return 0
+}
+
+mkdir -p "$T/d"
+
+# --- dump refusals
+expect_fail "dump of a missing pid" "no process with pid 4000000" "$CRIU" dump -t 4000000 -D "$T/d" &&
+	pass "dump of a missing pid"
+expect_fail "dump of a kernel thread" "kernel thread" "$CRIU" dump -t 2 -D "$T/d" &&
+	pass "dump of a kernel thread"
+
+start_counter "$T/mt.out" -T
+if expect_fail "dump of a multi-threaded task" "multi-threaded tasks are not supported yet" \
+	"$CRIU" dump -t "$pid" -D "$T/d"; then
+	untouched "$T/mt.out" "$pid" && pass "dump of a multi-threaded task: refused, runs on" ||
+		fail "dump of a multi-threaded task: not running on untouched"
+fi
+kill -9 "$pid"
+reap "$pid"
+
+spawn_clean bash -c 'sleep 1000 & wait' </dev/null >/dev/null 2>&1
+wait_for 5 test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)"
+kid=$(cat /proc/$pid/task/$pid/children)
+track_pid $kid
+if expect_fail "dump of a task with children" "has children" "$CRIU" dump -t "$pid" -D "$T/d"; then
+	! gone "$pid" && ! gone $kid && pass "dump of a task with children: refused, both run on" ||
+		fail "dump of a task with children: not running on"
+fi
+kill -9 "$pid" $kid
+reap "$pid"
+
+# --- a good set of images to break
+start_counter "$T/good.out"
+mkdir -p "$T/good"
+"$CRIU" dump -t "$pid" -D "$T/good" -o dump.log || fail "dump for the restore tests"
+wait_for 5 gone "$pid"
+reap "$pid"
+
+# none_left: the pid is free (no process, not even a zombie) after a failed restore
+none_left() { wait_for 5 gone "$pid" && ! grep -qs '^State:.*[RSDT]' "/proc/$pid/status"; }
+
+# restore_fail NAME PATTERN DIR
+restore_fail() {
+	local name=$1 pat=$2 dir=$3
+	if expect_fail "$name" "$pat" "$CRIU" restore -D "$dir" -d -o restore.log; then
+		none_left && pass "$name" || fail "$name: process $pid left behind"
+	fi
+}
+
+restore_fail "restore from a missing dir" "No such file" "$T/missing"
+
+cp -r "$T/good" "$T/trunc"
+pages=$(ls "$T/trunc"/pages-*.img)
+truncate -s $(($(stat -c %s "$pages") / 2)) "$pages"
+restore_fail "restore from a truncated pages image" "truncated" "$T/trunc"
+
+cp -r "$T/good" "$T/trunc2"
+core=$(ls "$T/trunc2"/core-*.img)
+truncate -s $(($(stat -c %s "$core") - 100)) "$core"
+restore_fail "restore from a truncated core image" "core-$pid.img" "$T/trunc2"
+
+cp -r "$T/good" "$T/corrupt"
+mm=$(ls "$T/corrupt"/mm-*.img)
+printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of="$mm" bs=1 seek=12 conv=notrunc status=none
+restore_fail "restore from a corrupt mm image" "mm-$pid.img" "$T/corrupt"
+
+cp -r "$T/good" "$T/nopstree"
+rm "$T/nopstree/pstree.img"
+restore_fail "restore without pstree.img" "pstree.img" "$T/nopstree"
+
+# --- a taken pid: the dumped task still runs (-R), the restore must fail and leave it be
+start_counter "$T/taken.out"
+mkdir -p "$T/taken"
+if "$CRIU" dump -t "$pid" -D "$T/taken" -R -o dump.log; then
+	if expect_fail "restore into a taken pid" "pid $pid is taken" "$CRIU" restore -D "$T/taken" -d -o restore.log; then
+		untouched "$T/taken.out" "$pid" && pass "restore into a taken pid: refused, the owner runs on" ||
+			fail "restore into a taken pid: the owner was disturbed"
+	fi
+else
+	fail "restore into a taken pid: dump -R failed"
+fi
+kill -9 "$pid"
+reap "$pid"
