@@ -503,6 +503,29 @@ static int dump_one_fd(pid_t pid, int fd, int lfd, struct cr_img *img)
 	return img_write_entry(img, &fdi);
 }
 
+/*
+ * Without a parasite, pidfd_getfd() hands over the task's descriptions as
+ * well (criu may ptrace the task).  Best effort: an fd that does not come
+ * stays -1 and is read through /proc alone (its SIGIO owner reads as none).
+ */
+static void grab_fds(pid_t pid, const int *fds, unsigned int nr, int *lfds)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0);
+
+	if (pidfd < 0) {
+		pr_warn("pidfd_open(%d): %s: SIGIO owners are not read\n", pid, strerror(errno));
+		return;
+	}
+	for (unsigned int i = 0; i < nr; i++) {
+		lfds[i] = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
+		if (lfds[i] < 0) {
+			pr_warn("pidfd_getfd(%d, %d): %s: its SIGIO owner is not read\n", pid, fds[i], strerror(errno));
+			lfds[i] = -1;
+		}
+	}
+	close(pidfd);
+}
+
 int dump_task_files(struct parasite_ctl *ctl, pid_t pid, uint32_t files_id, struct img_dir *dir)
 {
 	_cleanup_free_ int *fds = NULL;
@@ -542,6 +565,8 @@ int dump_task_files(struct parasite_ctl *ctl, pid_t pid, uint32_t files_id, stru
 			pr_err("can't get the fds of %d from its parasite: %s\n", pid, strerror(-r));
 			return r;
 		}
+	} else if (nr) {
+		grab_fds(pid, fds, nr, lfds);
 	}
 
 	pr_info("Dumping %u fds of %d (fdinfo-%u.img)\n", nr, pid, files_id);

@@ -11,10 +11,10 @@
  *     task's fds, writes fdinfo-<files_id>.img and fs-<pid>.img, and
  *     remembers a file entry per open file description (criu keeps an fd
  *     on each deleted file until its contents are written by step 3).
- *     @ctl may be NULL or not infected: each fd is then reached through
- *     /proc/PID/fd/N; when @ctl is infected the task's own descriptions
- *     come over compel_get_fds() too (needed for the SIGIO owner, fown)
- *     and the parasite's socket is left out.  @files_id is the id
+ *     Each fd is read through /proc/PID/fd/N and fdinfo/N; the task's own
+ *     description comes too (needed for the SIGIO owner, fown): over
+ *     compel_get_fds() when @ctl is infected (the parasite's socket is then
+ *     left out), else with pidfd_getfd() (@ctl may be NULL).  @files_id is the id
  *     ids-<pid>.img carries.
  *     Fails (-EOPNOTSUPP) naming the fd and its kind for kinds not
  *     supported yet ("fd 5: unix socket: not supported yet"), -EFBIG for a
