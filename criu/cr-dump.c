@@ -27,7 +27,7 @@
 #include "mem.h"
 #include "pstree.h"
 #include "stats.h"
-#include "images/seccomp.pb-c.h"
+#include "task-state.h"
 
 #define PF_KTHREAD 0x00200000
 #define PAGES_ID   1
@@ -99,10 +99,6 @@ static int check_task(struct dump_task *t)
 		pr_err("process %d is in other namespaces than criu (%s): not supported yet\n", (int)t->pid, what);
 		return -EOPNOTSUPP;
 	}
-	if (t->status.seccomp) {
-		pr_err("process %d runs under seccomp (mode %d): not supported yet\n", (int)t->pid, t->status.seccomp);
-		return -EOPNOTSUPP;
-	}
 	if (!opts.shell_job) {
 		if (t->stat.sid != t->pid) {
 			pr_err("process %d is not a session leader (its session %d is outside the dump); "
@@ -137,13 +133,6 @@ static int write_inventory_img(struct img_dir *dir)
 	p.network_lock_method = opts.network_lock_method;
 	p.tcp_close = opts.tcp_close;
 	return write_inventory(dir, &p);
-}
-
-static int write_seccomp(struct img_dir *dir)
-{
-	SeccompEntry e = SECCOMP_ENTRY__INIT;
-
-	return img_write_one(dir, CR_IMG_SECCOMP, 0, &e);
 }
 
 /* The fds, then inside the task: the parasite's view and the pages. */
@@ -212,7 +201,7 @@ static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats 
 	if (!r)
 		r = pstree_write_one(dir, t->pid, t->stat.pgid, t->stat.sid);
 	if (!r)
-		r = write_seccomp(dir);
+		r = task_state_dump_finish(dir); /* seccomp.img */
 	if (!r)
 		r = write_inventory_img(dir);
 out:

@@ -31,6 +31,8 @@
 #include "pstree.h"
 #include "restore.h"
 #include "stats.h"
+#include "task-state.h"
+#include "pie/include/restorer-state.h"
 #include "vdso.h"
 
 #include <compel.h>
@@ -152,7 +154,14 @@ static int wait_restorer(struct restore_task *t, int rfd, struct rst_status *st)
 	if (n == sizeof(*st)) {
 		if (!st->ret)
 			return 0;
-		if (st->line)
+		if (st->state_err[0]) {
+			struct rst_task_state ts = { .err_step = st->state_err[0],
+						     .err_code = st->state_err[1],
+						     .err_arg = st->state_err[2] };
+			char buf[128];
+
+			pr_err("the restorer failed: %s: %s\n", st->what, restorer_state_error(&ts, buf, sizeof(buf)));
+		} else if (st->line)
 			pr_err("the restorer failed: %s: %s (restorer.c:%d)\n", st->what, strerror(-st->ret), st->line);
 		else
 			pr_err("restoring process %d failed: %s: %s\n", (int)t->pid, st->what, strerror(-st->ret));
@@ -165,11 +174,12 @@ static int wait_restorer(struct restore_task *t, int rfd, struct rst_status *st)
 /* The task waits in the restorer: unmap it, give it its registers, let it go. */
 static int finish_task(struct restore_task *t, const struct rst_status *st)
 {
-	const ThreadCoreEntry *th = t->core->thread_core;
 	struct parasite_ctl *ctl = NULL;
 	const struct compel_thread_info *ti;
 	_cleanup_free_ void *xs = NULL;
 	compel_regs_t regs;
+	uint64_t mask;
+	stack_t ss;
 	long ret;
 	int r;
 
@@ -177,21 +187,19 @@ static int finish_task(struct restore_task *t, const struct rst_status *st)
 	if (r)
 		return pr_err_ret(r, "can't seize the restored process %d", (int)t->pid);
 	ti = compel_thread(ctl, 0);
-	r = compel_syscall(ctl, 0, __NR_close, &ret, (const unsigned long[6]){ st->sync_fd });
-	if (!r && ret)
-		r = pr_err_ret((int)ret, "can't close criu's pipe in process %d", (int)t->pid);
-	if (r)
-		goto out;
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? st->sync_fd : st->status_fd;
+
+		r = compel_syscall(ctl, 0, __NR_close, &ret, (const unsigned long[6]){ fd });
+		if (!r && ret)
+			r = pr_err_ret((int)ret, "can't close criu's pipe (fd %d) in process %d", fd, (int)t->pid);
+		if (r)
+			goto out;
+	}
 	r = compel_syscall(ctl, 0, __NR_munmap, &ret,
 			   (const unsigned long[6]){ st->bootstrap_start, st->bootstrap_len });
 	if (!r && ret)
 		r = pr_err_ret((int)ret, "can't unmap the restorer from process %d", (int)t->pid);
-	if (r)
-		goto out;
-	r = compel_syscall(ctl, 0, __NR_prctl, &ret,
-			   (const unsigned long[6]){ PR_SET_PDEATHSIG, th && th->has_pdeath_sig ? th->pdeath_sig : 0 });
-	if (!r && ret)
-		r = pr_err_ret((int)ret, "can't set the parent death signal of process %d", (int)t->pid);
 	if (r)
 		goto out;
 	xs = xmalloc(ti->xstate_size);
@@ -206,8 +214,9 @@ static int finish_task(struct restore_task *t, const struct rst_status *st)
 		r = arch_image_regs(t->core, &regs);
 	if (!r)
 		r = compel_set_regs(ctl, 0, &regs);
+	task_state_sigframe(t->core, true, &mask, &ss); /* the altstack is the restorer's already */
 	if (!r)
-		r = compel_set_sigmask(ctl, 0, t->core->tc->blk_sigset);
+		r = compel_set_sigmask(ctl, 0, mask);
 	if (r)
 		goto out;
 	if (opts.leave_stopped || t->core->tc->task_state == TASK_STOPPED) {
@@ -254,6 +263,8 @@ static int restore(struct img_dir *dir, struct restore_task *t, struct restore_s
 		pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
 		return -EEXIST;
 	}
+	if (!r)
+		r = task_state_collect(dir);
 	if (!r)
 		r = files_collect(dir);
 	if (!r)

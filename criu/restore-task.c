@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/rseq.h>
 #include <sys/syscall.h>
 
 #define LOG_PREFIX "restore: "
@@ -26,6 +25,7 @@
 #include "files.h"
 #include "log.h"
 #include "restore.h"
+#include "task-state.h"
 
 #define TASK_SIZE_MAX	 0x7ffffffff000ULL
 #define RESTORER_STACK	 (64UL << 10)
@@ -109,68 +109,6 @@ static void *map_bootstrap(const struct mem_restore *mr, size_t len)
 	return NULL;
 }
 
-static void fill_task(struct rst_args *a, const CoreEntry *core)
-{
-	const TaskCoreEntry *tc = core->tc;
-	const ThreadCoreEntry *th = core->thread_core;
-	int sig = 1;
-
-	snprintf(a->comm, sizeof(a->comm), "%s", th && th->comm ? th->comm : tc->comm);
-	a->personality = tc->personality;
-	a->child_subreaper = tc->has_child_subreaper && tc->child_subreaper;
-	for (size_t i = 0; i < tc->n_sigactions && sig <= RST_NSIG; i++, sig++) {
-		const SaEntry *e = tc->sigactions[i];
-
-		if (sig == SIGKILL || sig == SIGSTOP)
-			sig++;
-		a->sa[sig - 1] = (struct rst_ksigaction){ e->sigaction, e->flags, e->restorer, e->mask };
-		a->sa_valid |= 1ULL << (sig - 1);
-	}
-	if (tc->timers) {
-		const ItimerEntry *it[3] = { tc->timers->real, tc->timers->virt, tc->timers->prof };
-
-		for (int i = 0; i < 3; i++)
-			a->itimers[i] = (struct rst_itimer){ it[i]->isec, it[i]->iusec, it[i]->vsec, it[i]->vusec };
-		a->has_itimers = 1;
-	}
-	if (tc->rlimits) {
-		a->nr_rlimits = min(tc->rlimits->n_rlimits, (size_t)RST_NRLIMITS);
-		for (uint32_t i = 0; i < a->nr_rlimits; i++) {
-			a->rlimits[i][0] = tc->rlimits->rlimits[i]->cur;
-			a->rlimits[i][1] = tc->rlimits->rlimits[i]->max;
-		}
-	}
-	a->clear_tid = arch_image_clear_tid(core);
-	if (th) {
-		a->robust_list = th->futex_rla;
-		a->robust_len = th->futex_rla_len;
-		if (th->rseq_entry) {
-			a->rseq = th->rseq_entry->rseq_abi_pointer;
-			a->rseq_len = th->rseq_entry->rseq_abi_size;
-			a->rseq_sig = th->rseq_entry->signature;
-		}
-		if (th->sas) {
-			a->has_sas = 1;
-			a->ss_sp = th->sas->ss_sp;
-			a->ss_size = th->sas->ss_size;
-			a->ss_flags = th->sas->ss_flags;
-		}
-	}
-	/* Pending signals: the thread's own first, then the process's. */
-	const SignalQueueEntry *q[2] = { th ? th->signals_p : NULL, tc->signals_s };
-	uint32_t *count[2] = { &a->nr_sig_private, &a->nr_sig_shared };
-	unsigned int n = 0;
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; q[k] && i < q[k]->n_signals && n < RST_MAX_SIGINFO; i++) {
-			const ProtobufCBinaryData *d = &q[k]->signals[i]->siginfo;
-
-			if (d->len != RST_SIGINFO_SIZE)
-				continue;
-			memcpy(a->siginfo[n++], d->data, RST_SIGINFO_SIZE);
-			(*count[k])++;
-		}
-}
-
 static void fill_mm(struct rst_args *a, const struct mem_restore *mr)
 {
 	const MmEntry *mm = mr->mm;
@@ -192,21 +130,7 @@ static void fill_mm(struct rst_args *a, const struct mem_restore *mr)
 		.exe_fd = mr->exe_fd,
 	};
 	memcpy(a->auxv, mm->mm_saved_auxv, a->mm.auxv_size);
-	a->dumpable = mm->has_dumpable ? mm->dumpable : -1;
 	a->thp_disabled = mm->has_thp_disabled && mm->thp_disabled;
-}
-
-/* glibc registered criu's own rseq area in this thread: the task's replaces it. */
-static void drop_own_rseq(void)
-{
-	void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
-	unsigned int sizes[] = { 32, __rseq_size, 20 };
-
-	if (!__rseq_size)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
-		if (!syscall(SYS_rseq, area, sizes[i], 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG))
-			return;
 }
 
 static __attribute__((noreturn)) void jump(uint64_t entry, uint64_t stack, uint64_t args)
@@ -228,13 +152,14 @@ static int enter_restorer(struct restore_task *t)
 	size_t args_len = PAGE_ALIGN(sizeof(struct rst_args));
 	size_t vmas_len = PAGE_ALIGN(mr->nr_vmas * sizeof(struct rst_vma));
 	size_t runs_len = PAGE_ALIGN(mr->nr_runs * sizeof(struct rst_run));
+	size_t state_size = restorer_state_size(&t->core, 1), state_len = PAGE_ALIGN(state_size);
 	size_t park_len = 0, len;
-	uint64_t all = ~0ULL;
 	char *base;
+	int r;
 
 	for (unsigned int i = 0; i < t->nr_special; i++)
 		park_len += t->special[i].len;
-	len = blob_len + args_len + vmas_len + runs_len + PAGE_ALIGN(park_len) + RESTORER_STACK;
+	len = blob_len + args_len + vmas_len + runs_len + state_len + PAGE_ALIGN(park_len) + RESTORER_STACK;
 	base = map_bootstrap(mr, len);
 	if (!base)
 		return pr_err_ret(-ENOMEM, "no room of %zu bytes for the restorer in the task's layout", len);
@@ -246,7 +171,16 @@ static int enter_restorer(struct restore_task *t)
 		*w += (uint64_t)base;
 	}
 	struct rst_args *a = (struct rst_args *)(base + blob_len);
-	char *vmas = (char *)a + args_len, *runs = vmas + vmas_len, *park = runs + runs_len;
+	char *vmas = (char *)a + args_len, *runs = vmas + vmas_len, *state = runs + runs_len;
+	char *park = state + state_len;
+
+	r = restorer_state_prepare(&t->core, 1, mr->mm, state, state_size);
+	if (r)
+		return r;
+	a->state_area = (uint64_t)state;
+	a->state_size = state_size;
+	a->has_seccomp = t->core->thread_core && t->core->thread_core->has_seccomp_mode &&
+			 t->core->thread_core->seccomp_mode != SECCOMP_MODE__disabled;
 
 	memcpy(vmas, mr->vmas, mr->nr_vmas * sizeof(struct rst_vma));
 	memcpy(runs, mr->runs, mr->nr_runs * sizeof(struct rst_run));
@@ -264,27 +198,34 @@ static int enter_restorer(struct restore_task *t)
 	a->status_fd = t->status_fd;
 	a->sync_fd = t->sync_fd;
 	a->close_from = files_service_fd_base();
-	a->pid = t->pid;
 	fill_mm(a, mr);
 	a->mm.auxv = (uint64_t)a->auxv;
-	fill_task(a, t->core);
 
 	pr_info("entering the restorer at %p (%zu bytes): %u areas, %llu pages\n", base, len, mr->nr_vmas,
 		(unsigned long long)mr->pages);
 	log_fini(); /* its fd goes with the restorer's close_range() */
-	drop_own_rseq();
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all));
 	jump((uint64_t)base + blob->entry, (uint64_t)park + PAGE_ALIGN(park_len) + RESTORER_STACK, (uint64_t)a);
 }
 
 int restore_task_child(struct restore_task *t)
 {
+	uint64_t all = ~0ULL;
 	int r, fd;
+
+	/*
+	 * No handler of criu's may run from here on: the task's own signal
+	 * actions come in early, and the restorer replaces criu's memory.
+	 */
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all)))
+		return pr_err_ret(-errno, "can't block signals");
 
 	/* Until criu is done, its death is ours (with -d the parent is gone already). */
 	if (!t->detached && prctl(PR_SET_PDEATHSIG, SIGKILL))
 		return pr_err_ret(-errno, "can't set the parent death signal");
 	r = restore_session(t);
+	if (r)
+		return r;
+	r = restore_task_state_early(t->core);
 	if (r)
 		return r;
 	fd = reserve_service_fd(t->status_fd);

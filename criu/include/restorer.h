@@ -5,21 +5,23 @@
  * The restored child maps one "bootstrap" area at a place that is free in
  * the task's dumped layout and in its own, and lays it out as
  *
- *	[blob image + bss][struct rst_args][rst_vma[]][rst_run[]][park][stack]
+ *	[blob image + bss][rst_args][rst_vma[]][rst_run[]][task state][park][stack]
  *
  * then jumps to the blob's entry with the stack at the end and rdi =
  * &args.  Pointers in rst_args are absolute addresses inside the area.
  *
  * The restorer: moves this kernel's vDSO areas into "park" (inside the
  * area), unmaps everything else criu had, moves the vDSO to the dumped
- * addresses, maps every VMA, reads the pages, sets up mm, threads and
- * signal state, writes one struct rst_status to status_fd, closes criu's
- * fds but sync_fd and waits in read(sync_fd) with every signal blocked.
- * criu then seizes it, closes sync_fd and unmaps the bootstrap area in it,
- * loads the registers and lets it go.  criu never writes to sync_fd: the
- * read ends (EOF) only when criu died, and the restorer then exits, so a
- * criu killed halfway leaves nothing behind.  On an error the restorer
- * writes the status and exits with status 1.
+ * addresses, maps every VMA, reads the pages, sets up the mm, applies the
+ * task-state block (task-state.h: signals, creds, timers... seccomp last),
+ * closes criu's fds but status_fd and sync_fd, writes one struct
+ * rst_status to status_fd and waits in read(sync_fd) with every signal
+ * blocked (a task under seccomp spins instead: its filters may not allow
+ * the read).  criu then seizes it, closes both fds and unmaps the bootstrap
+ * area in it, loads the registers and lets it go.  criu never writes to
+ * sync_fd: the read ends (EOF) only when criu died, and the restorer then
+ * exits, so a criu killed halfway leaves nothing behind.  On an error the
+ * restorer writes the status and exits with status 1.
  */
 #ifndef CRIU_RESTORER_H
 #define CRIU_RESTORER_H
@@ -57,16 +59,8 @@ struct rst_special {
 	uint64_t to;	     /* where it goes, 0: unmap it */
 };
 
-#define RST_MAX_SPECIAL	 4
-#define RST_NSIG	 64
-#define RST_NRLIMITS	 16
-#define RST_AUXV_MAX	 128 /* words */
-#define RST_MAX_SIGINFO	 64
-#define RST_SIGINFO_SIZE 128
-
-struct rst_ksigaction {
-	uint64_t handler, flags, restorer, mask;
-};
+#define RST_MAX_SPECIAL 4
+#define RST_AUXV_MAX	128 /* words */
 
 struct rst_mm_map {
 	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
@@ -74,10 +68,6 @@ struct rst_mm_map {
 	uint64_t auxv;	    /* address of the words */
 	uint32_t auxv_size; /* bytes */
 	uint32_t exe_fd;
-};
-
-struct rst_itimer {
-	int64_t isec, iusec, vsec, vusec;
 };
 
 struct rst_args {
@@ -94,38 +84,18 @@ struct rst_args {
 	int32_t pages_fd;
 	int32_t status_fd;
 	int32_t sync_fd;
-	int32_t close_from; /* close_range(close_from, ~0) but sync_fd when done */
+	int32_t close_from; /* close_range(close_from, ~0) but status_fd and sync_fd */
 	int32_t has_mm;
 	int32_t pad0;
 
 	struct rst_mm_map mm;
 	uint64_t auxv[RST_AUXV_MAX];
-	int32_t dumpable; /* -1: leave */
 	int32_t thp_disabled;
+	int32_t has_seccomp; /* after rst_apply_seccomp(): no syscall but allowed ones */
 
-	/* task */
-	char comm[16];
-	uint32_t personality;
-	int32_t child_subreaper;
-	uint64_t sa_valid; /* bit i: sa[i] (signal i + 1) is set */
-	struct rst_ksigaction sa[RST_NSIG];
-	struct rst_itimer itimers[3];
-	uint32_t has_itimers;
-	uint32_t nr_rlimits;
-	uint64_t rlimits[RST_NRLIMITS][2];
-
-	/* thread */
-	uint64_t clear_tid;
-	uint64_t robust_list, robust_len;
-	uint64_t rseq, rseq_len;
-	uint32_t rseq_sig;
-	int32_t has_sas;
-	uint64_t ss_sp, ss_size;
-	int32_t ss_flags;
-	int32_t pid;
-	/* pending signals to queue again: private then shared */
-	uint32_t nr_sig_private, nr_sig_shared;
-	uint8_t siginfo[RST_MAX_SIGINFO][RST_SIGINFO_SIZE];
+	/* the task-state block (criu/pie/include/restorer-state.h) */
+	uint64_t state_area;
+	uint64_t state_size;
 };
 
 /* What the restorer reports on status_fd. */
@@ -134,7 +104,8 @@ struct rst_status {
 	int32_t line;				 /* where in restorer.c it failed */
 	uint64_t pages;				 /* pages read */
 	uint64_t bootstrap_start, bootstrap_len; /* for criu to unmap */
-	int32_t sync_fd;			 /* for criu to close */
+	int32_t status_fd, sync_fd;		 /* for criu to close */
+	int32_t state_err[3];			 /* err_step, err_code, err_arg of the task-state block */
 	int32_t pad;
 	char what[88]; /* what failed */
 };

@@ -13,51 +13,31 @@
 
 #include "std.h"
 #include "restorer.h"
+#include "include/restorer-state.h"
 
-#define NR_mmap		     9
-#define NR_mprotect	     10
-#define NR_munmap	     11
-#define NR_rt_sigaction	     13
-#define NR_preadv	     295
-#define NR_madvise	     28
-#define NR_mremap	     25
-#define NR_setitimer	     38
-#define NR_exit_group	     231
-#define NR_personality	     135
-#define NR_sigaltstack	     131
-#define NR_set_tid_address   218
-#define NR_set_robust_list   273
-#define NR_prlimit64	     302
-#define NR_rseq		     334
-#define NR_close_range	     436
-#define NR_rt_sigqueueinfo   129
-#define NR_rt_tgsigqueueinfo 297
+#define NR_mmap	       9
+#define NR_mprotect    10
+#define NR_munmap      11
+#define NR_preadv      295
+#define NR_madvise     28
+#define NR_mremap      25
+#define NR_close_range 436
 
-#define PROT_WRITE	       0x2
-#define MAP_PRIVATE	       0x02
-#define MAP_FIXED	       0x10
-#define MAP_ANONYMOUS	       0x20
-#define MREMAP_MAYMOVE	       1
-#define MREMAP_FIXED	       2
-#define MADV_POPULATE_WRITE    23
-#define PR_SET_NAME	       15
-#define PR_SET_DUMPABLE	       4
-#define PR_SET_MM	       35
-#define PR_SET_MM_MAP	       14
-#define PR_SET_CHILD_SUBREAPER 36
-#define PR_SET_THP_DISABLE     41
-#define EINVAL		       22
-#define IOV_MAX		       1024
+#define PROT_WRITE	    0x2
+#define MAP_PRIVATE	    0x02
+#define MAP_FIXED	    0x10
+#define MAP_ANONYMOUS	    0x20
+#define MREMAP_MAYMOVE	    1
+#define MREMAP_FIXED	    2
+#define MADV_POPULATE_WRITE 23
+#define PR_SET_MM	    35
+#define PR_SET_MM_MAP	    14
+#define PR_SET_THP_DISABLE  41
+#define EINVAL		    22
+#define IOV_MAX		    1024
 
 struct k_iov {
 	uint64_t base, len;
-};
-
-struct k_stack {
-	uint64_t sp;
-	int32_t flags;
-	int32_t pad;
-	uint64_t size;
 };
 
 static long sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -92,6 +72,7 @@ static void report(const struct rst_args *a)
 {
 	status.bootstrap_start = a->bootstrap_start;
 	status.bootstrap_len = a->bootstrap_len;
+	status.status_fd = a->status_fd;
 	status.sync_fd = a->sync_fd;
 	sys_write(a->status_fd, &status, sizeof(status));
 }
@@ -245,11 +226,6 @@ static long restore_mm(const struct rst_args *a)
 	r = sys_prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&a->mm, sizeof(a->mm), 0);
 	if (is_err(r))
 		return FAIL(r, "prctl(PR_SET_MM_MAP) refused the mm fields");
-	if (a->dumpable >= 0) {
-		r = sys_prctl(PR_SET_DUMPABLE, a->dumpable, 0, 0, 0);
-		if (is_err(r))
-			return FAIL(r, "can't set dumpable");
-	}
 	if (a->thp_disabled) {
 		r = sys_prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 		if (is_err(r))
@@ -258,100 +234,68 @@ static long restore_mm(const struct rst_args *a)
 	return 0;
 }
 
-static long restore_task(const struct rst_args *a)
+/* The task-state block: everything but seccomp, then criu's fds go. */
+static long apply_state(const struct rst_args *a)
 {
-	long r;
+	long r = rst_apply_task_state((void *)a->state_area);
 
-	r = sys(NR_personality, a->personality, 0, 0, 0, 0, 0);
-	if (is_err(r))
-		return FAIL(r, "can't set the personality");
-	r = sys_prctl(PR_SET_NAME, (unsigned long)a->comm, 0, 0, 0);
-	if (is_err(r))
-		return FAIL(r, "can't set the name");
-	if (a->child_subreaper) {
-		r = sys_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-		if (is_err(r))
-			return FAIL(r, "can't become a child subreaper");
-	}
-	for (int i = 0; i < RST_NSIG; i++) {
-		if (!(a->sa_valid & (1ULL << i)))
-			continue;
-		r = sys(NR_rt_sigaction, i + 1, (long)&a->sa[i], 0, 8, 0, 0);
-		if (is_err(r))
-			return FAIL(r, "can't set a signal action");
-	}
-	for (int i = 0; a->has_itimers && i < 3; i++) {
-		r = sys(NR_setitimer, i, (long)&a->itimers[i], 0, 0, 0, 0);
-		if (is_err(r))
-			return FAIL(r, "can't set an interval timer");
-	}
+	if (r)
+		return FAIL(r, "can't restore the task state");
 	return 0;
 }
 
-static long restore_thread(const struct rst_args *a)
+/* Close criu's fds above close_from, keeping status_fd and sync_fd. */
+static void close_service_fds(const struct rst_args *a)
 {
-	long r;
+	int32_t keep[2] = { a->status_fd < a->sync_fd ? a->status_fd : a->sync_fd,
+			    a->status_fd < a->sync_fd ? a->sync_fd : a->status_fd };
+	int32_t from = a->close_from;
 
-	sys(NR_set_tid_address, a->clear_tid, 0, 0, 0, 0, 0);
-	r = sys(NR_set_robust_list, a->robust_list, a->robust_len, 0, 0, 0, 0);
-	if (is_err(r))
-		return FAIL(r, "can't set the robust futex list");
-	if (a->rseq) {
-		r = sys(NR_rseq, a->rseq, a->rseq_len, 0, a->rseq_sig, 0, 0);
-		if (is_err(r))
-			return FAIL(r, "can't register the rseq area");
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] > from)
+			sys(NR_close_range, from, keep[i] - 1, 0, 0, 0, 0);
+		from = keep[i] + 1;
 	}
-	if (a->has_sas) {
-		struct k_stack ss = { .sp = a->ss_sp, .flags = a->ss_flags & ~1 /* SS_ONSTACK */, .size = a->ss_size };
-
-		r = sys(NR_sigaltstack, (long)&ss, 0, 0, 0, 0, 0);
-		if (is_err(r))
-			return FAIL(r, "can't set the signal stack");
-	}
-	/* Pending signals: queued again while every signal is blocked. */
-	for (uint32_t i = 0; i < a->nr_sig_private + a->nr_sig_shared && i < RST_MAX_SIGINFO; i++) {
-		const uint8_t *si = a->siginfo[i];
-		int32_t signo;
-
-		memcpy(&signo, si, sizeof(signo));
-		if (i < a->nr_sig_private)
-			r = sys(NR_rt_tgsigqueueinfo, a->pid, a->pid, signo, (long)si, 0, 0);
-		else
-			r = sys(NR_rt_sigqueueinfo, a->pid, signo, (long)si, 0, 0, 0);
-		if (is_err(r))
-			return FAIL(r, "can't queue a pending signal again");
-	}
-	return 0;
-}
-
-static void restore_rlimits(const struct rst_args *a)
-{
-	/* What can't be set (above a hard limit without CAP_SYS_RESOURCE) stays as it is. */
-	for (uint32_t i = 0; i < a->nr_rlimits && i < RST_NRLIMITS; i++)
-		sys(NR_prlimit64, 0, i, (long)a->rlimits[i], 0, 0, 0);
+	sys(NR_close_range, from, ~0U, 0, 0, 0, 0);
 }
 
 int restorer_main(struct rst_args *a)
 {
+	const struct rst_task_state *ts = (const struct rst_task_state *)a->state_area;
+
 	if (park_specials(a) || unmap_criu(a) || map_vmas(a) || place_specials(a) || fill_pages(a) || protect_vmas(a) ||
-	    restore_mm(a) || restore_task(a) || restore_thread(a)) {
-		report(a);
-		return 1;
+	    restore_mm(a) || apply_state(a))
+		goto fail;
+	close_service_fds(a);
+	/* The very last: afterwards only what the task's filters allow works. */
+	long r = rst_apply_seccomp((void *)a->state_area, 0);
+	if (r) {
+		FAIL(r, "can't load the task's seccomp filters");
+		goto fail;
 	}
 	report(a);
-	if (a->sync_fd > a->close_from)
-		sys(NR_close_range, a->close_from, a->sync_fd - 1, 0, 0, 0, 0);
-	sys(NR_close_range, a->sync_fd + 1, ~0U, 0, 0, 0, 0);
-	restore_rlimits(a);
+	if (a->has_seccomp) {
+		/* criu seizes it from here (ptrace suspends seccomp for its own calls). */
+		for (;;)
+			__asm__ volatile("pause");
+	}
 	/*
 	 * criu takes it from here (ptrace) and never writes: the read ends
 	 * only if criu is gone, and then nothing must stay behind.
 	 */
 	for (;;) {
 		char c;
-		long r = sys_read(a->sync_fd, &c, 1);
 
+		r = sys_read(a->sync_fd, &c, 1);
 		if (r == 0 || (is_err(r) && r != -4 /* EINTR */))
 			return 1;
 	}
+fail:
+	if (ts) {
+		status.state_err[0] = ts->err_step;
+		status.state_err[1] = ts->err_code;
+		status.state_err[2] = ts->err_arg;
+	}
+	report(a);
+	return 1;
 }
