@@ -665,6 +665,7 @@ static int make_ghost(struct img_dir *dir, struct rst_ghost *g, const char *orig
 			pr_err("%s: no ghost_file_entry\n", img_name(img));
 		return r ? r : -EIO;
 	}
+	r = 0;
 	g->path = xsprintf("%s.cr.%x.ghost", orig, g->id);
 	if (!g->path) {
 		img_closep(&img);

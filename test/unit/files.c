@@ -571,6 +571,56 @@ static void test_chroot(void)
 	restore_and_verify(tpath("img-chroot"), pid, 3, verify_chroot);
 }
 
+/* ------------------------------------------------ a deleted cwd */
+
+static void gone_cwd_setup(void)
+{
+	at(open("/dev/null", O_RDONLY), 0);
+	if (chdir(tpath("gonedir")) || rmdir(tpath("gonedir")))
+		_exit(99);
+}
+
+static void verify_gone_cwd(void)
+{
+	char buf[PATH_MAX], want[PATH_MAX];
+	ssize_t n = readlink("/proc/self/cwd", buf, sizeof(buf) - 1);
+	struct stat st;
+
+	/* the copy is there until files_restore_fini() removes it */
+	snprintf(want, sizeof(want), "%s.cr.1.ghost", tpath("gonedir"));
+	EXPECT(n > 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		EXPECT(!strcmp(buf, want));
+	}
+	EXPECT(stat(".", &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750);
+}
+
+static void test_deleted_cwd(void)
+{
+	struct img_dir *d = NULL;
+	pid_t pid;
+	int r;
+
+	mkdir(tpath("gonedir"), 0750);
+	pid = start_child(gone_cwd_setup);
+	if (pid < 0)
+		return;
+	r = img_dir_open(tpath("img-cwd"), IMG_DIR_CREATE, &d);
+	if (!r)
+		r = dump_task_files(NULL, pid, FILES_ID, d);
+	if (!r)
+		r = files_dump_finish(d);
+	CHECK(r == 0);
+	files_dump_fini();
+	img_dir_close(d);
+	end_child(pid);
+	if (r)
+		return;
+	restore_and_verify(tpath("img-cwd"), pid, 3, verify_gone_cwd);
+	CHECK(count_ghost_copies() == 0);
+}
+
 /* ------------------------------------------------ failures */
 
 static bool log_has(const char *what)
@@ -927,6 +977,8 @@ static void cleanup(void)
 {
 	char cmd[128];
 
+	if (getenv("FILES_TEST_KEEP"))
+		return;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", T);
 	if (system(cmd))
 		printf("# can't remove %s\n", T);
@@ -953,6 +1005,7 @@ int main(int argc, char **argv)
 	RUN(test_dump_sample);
 	RUN(test_restore_sample);
 	RUN(test_chroot);
+	RUN(test_deleted_cwd);
 	RUN(test_dump_file_fd);
 	RUN(test_grown_file_refused);
 	RUN(test_build_id_refused);
