@@ -1,21 +1,14 @@
 /*
- * Open files of a task: the fd-kind registry, dump of the fd table
- * (files.img entries, fdinfo-<files_id>.img) and its restore in the
- * restored child.
+ * Open files of a task: the fd-kind registry and the dump of the fd table
+ * (files.img entries, fdinfo-<files_id>.img); files-restore.c brings it
+ * back.
  *
  * Dump reads /proc/PID/fd, /proc/PID/fdinfo/N and stats each target through
- * the magic link; when the task is infected, compel_get_fds() also hands
- * over the task's own descriptions (the only way to read the SIGIO owner).
+ * the magic link; the task's own descriptions come too (its parasite's
+ * compel_get_fds(), else pidfd_getfd()): the SIGIO owner is read there.
  * Every open file description gets one id; descriptors that share one
  * (dup, fork) share the id: kcmp(KCMP_FILE) says so, or, if kcmp is not
  * allowed, equal (device, inode, position, flags).
- *
- * Restore: files_collect() reads files.img into one struct file_desc per
- * entry (sorted by id), prepare_task_files() the task's fdinfo and fs
- * images.  In the child, restore_task_files() closes everything below the
- * service-fd base (criu's own fds were moved above it), opens each
- * description once, puts it at every fd number that shares it, sets
- * close-on-exec, then restores cwd, root and umask (fs.c).
  */
 #define LOG_PREFIX "files: "
 
@@ -80,7 +73,7 @@ static struct {
 	bool kcmp_warned;
 } dump;
 
-static int grow(void **v, size_t *max, size_t need, size_t size)
+int files_grow(void **v, size_t *max, size_t need, size_t size)
 {
 	size_t n = *max ? *max : 16;
 	void *p;
@@ -109,7 +102,7 @@ int files_add_entry(const FileEntry *fe)
 	size_t len = file_entry__get_packed_size(fe);
 	struct packed_entry *e;
 
-	if (grow((void **)&dump.ents, &dump.max_ents, dump.nr_ents + 1, sizeof(*e)))
+	if (files_grow((void **)&dump.ents, &dump.max_ents, dump.nr_ents + 1, sizeof(*e)))
 		return -ENOMEM;
 	e = &dump.ents[dump.nr_ents];
 	e->buf = xmalloc(len ? len : 1);
@@ -193,7 +186,7 @@ static int remember(const struct fd_parms *p, uint32_t id)
 {
 	struct seen_file *s;
 
-	if (grow((void **)&dump.seen, &dump.max_seen, dump.nr_seen + 1, sizeof(*s)))
+	if (files_grow((void **)&dump.seen, &dump.max_seen, dump.nr_seen + 1, sizeof(*s)))
 		return -ENOMEM;
 	s = &dump.seen[dump.nr_seen++];
 	*s = (struct seen_file){ .id = id,
@@ -431,7 +424,7 @@ static int list_fds(pid_t pid, int **fds, unsigned int *nr)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		r = grow((void **)fds, &max, n + 1, sizeof(int));
+		r = files_grow((void **)fds, &max, n + 1, sizeof(int));
 		if (r)
 			break;
 		(*fds)[n++] = atoi(de->d_name);
@@ -647,419 +640,10 @@ void files_dump_fini(void)
 	reg_dump_fini();
 }
 
-/* ============================================================= restore */
-
-struct task_fds {
-	pid_t pid;
-	FdinfoEntry **fdi; /* sorted by fd */
-	size_t nr;
-};
-
-static struct {
-	FileEntry **fes;
-	struct file_desc *descs; /* sorted by id */
-	size_t nr_descs;
-	struct task_fds *tasks;
-	size_t nr_tasks;
-	int *service;
-	size_t nr_service, max_service;
-	int base;
-	int root_fd;
-	bool collected;
-} rst = { .root_fd = -1, .base = 3 };
-
-int files_root_fd(void)
-{
-	return rst.root_fd;
-}
-
-static const struct fd_kind *kind_by_type(FdTypes type)
+const struct fd_kind *fd_kind_by_type(FdTypes type)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
 		if (fd_kinds[i]->type == type && fd_kinds[i]->open)
 			return fd_kinds[i];
 	return NULL;
-}
-
-static const char *type_name(FdTypes type)
-{
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&fd_types__descriptor, type);
-
-	return v ? v->name : "unknown";
-}
-
-struct file_desc *find_file_desc(uint32_t id)
-{
-	size_t lo = 0, hi = rst.nr_descs;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (rst.descs[mid].id == id)
-			return &rst.descs[mid];
-		if (rst.descs[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-struct file_desc *file_desc_at(size_t i)
-{
-	return i < rst.nr_descs ? &rst.descs[i] : NULL;
-}
-
-const char *file_desc_name(const struct file_desc *d)
-{
-	if (d->fe->type == FD_TYPES__REG && d->fe->reg)
-		return d->fe->reg->name;
-	return type_name(d->fe->type);
-}
-
-static int cmp_desc(const void *a, const void *b)
-{
-	const struct file_desc *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-int files_collect(struct img_dir *dir)
-{
-	struct cr_img *img = NULL;
-	size_t max = 0;
-	int r;
-
-	if (rst.collected)
-		return 0;
-	r = img_open(dir, CR_IMG_FILES, IMG_READ, 0, &img);
-	if (r)
-		return r;
-	for (;;) {
-		FileEntry *fe;
-
-		r = img_read_entry(img, NULL, (void **)&fe);
-		if (r <= 0)
-			break;
-		r = grow((void **)&rst.fes, &max, rst.nr_descs + 1, sizeof(*rst.fes));
-		if (r) {
-			img_msg_free(fe);
-			break;
-		}
-		rst.fes[rst.nr_descs++] = fe;
-	}
-	img_closep(&img);
-	if (r < 0)
-		return r;
-
-	rst.descs = xzalloc((rst.nr_descs ? rst.nr_descs : 1) * sizeof(*rst.descs));
-	if (!rst.descs)
-		return -ENOMEM;
-	for (size_t i = 0; i < rst.nr_descs; i++) {
-		rst.descs[i].id = rst.fes[i]->id;
-		rst.descs[i].fe = rst.fes[i];
-		rst.descs[i].kind = kind_by_type(rst.fes[i]->type);
-	}
-	qsort(rst.descs, rst.nr_descs, sizeof(*rst.descs), cmp_desc);
-	for (size_t i = 1; i < rst.nr_descs; i++)
-		if (rst.descs[i].id == rst.descs[i - 1].id) {
-			pr_err("files.img: two entries have id %u\n", rst.descs[i].id);
-			return -EINVAL;
-		}
-
-	rst.root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rst.root_fd < 0)
-		return pr_err_ret(-errno, "can't open /");
-	rst.collected = true;
-
-	for (size_t i = 0; i < rst.nr_descs; i++) {
-		struct file_desc *d = &rst.descs[i];
-
-		if (d->kind && d->kind->collect) {
-			r = d->kind->collect(d);
-			if (r)
-				return r;
-		}
-	}
-	pr_info("Collected %zu files\n", rst.nr_descs);
-	return reg_collect_remaps(dir);
-}
-
-static int cmp_fdinfo(const void *a, const void *b)
-{
-	const FdinfoEntry *x = *(FdinfoEntry *const *)a, *y = *(FdinfoEntry *const *)b;
-
-	return (x->fd > y->fd) - (x->fd < y->fd);
-}
-
-static struct task_fds *find_task(pid_t pid)
-{
-	for (size_t i = 0; i < rst.nr_tasks; i++)
-		if (rst.tasks[i].pid == pid)
-			return &rst.tasks[i];
-	return NULL;
-}
-
-/* The most fds a task may have in the images: beyond, a corrupt image. */
-#define MAX_TASK_FD (1 << 20)
-
-static int check_fdinfo(const char *name, struct task_fds *t)
-{
-	for (size_t i = 0; i < t->nr; i++) {
-		const FdinfoEntry *e = t->fdi[i];
-		const struct file_desc *d = find_file_desc(e->id);
-
-		if (e->fd >= MAX_TASK_FD) {
-			pr_err("%s: fd %u is out of range\n", name, e->fd);
-			return -EINVAL;
-		}
-		if (i && t->fdi[i - 1]->fd == e->fd) {
-			pr_err("%s: fd %u is listed twice\n", name, e->fd);
-			return -EINVAL;
-		}
-		if (!d) {
-			pr_err("%s: fd %u refers to file %u, which files.img lacks\n", name, e->fd, e->id);
-			return -EINVAL;
-		}
-		if (d->fe->type != e->type) {
-			pr_err("%s: fd %u is a %s but file %u is a %s\n", name, e->fd, type_name(e->type), e->id,
-			       type_name(d->fe->type));
-			return -EINVAL;
-		}
-		if (!d->kind) {
-			pr_err("fd %u of task %d: %s (file %u): not supported yet\n", e->fd, t->pid, type_name(e->type),
-			       e->id);
-			return -EOPNOTSUPP;
-		}
-	}
-	return 0;
-}
-
-int prepare_task_files(pid_t pid, uint32_t files_id, struct img_dir *dir)
-{
-	struct task_fds *t;
-	struct cr_img *img = NULL;
-	size_t max = 0;
-	char name[64];
-	int r;
-
-	if (!rst.collected) {
-		pr_err("prepare_task_files() before files_collect()\n");
-		return -EINVAL;
-	}
-	if (find_task(pid))
-		return 0;
-	t = xrealloc(rst.tasks, (rst.nr_tasks + 1) * sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	rst.tasks = t;
-	t = &rst.tasks[rst.nr_tasks++];
-	*t = (struct task_fds){ .pid = pid };
-
-	r = img_open(dir, CR_IMG_FDINFO, IMG_READ, files_id, &img);
-	if (r)
-		return r;
-	for (;;) {
-		FdinfoEntry *e;
-
-		r = img_read_entry(img, NULL, (void **)&e);
-		if (r <= 0)
-			break;
-		r = grow((void **)&t->fdi, &max, t->nr + 1, sizeof(*t->fdi));
-		if (r) {
-			img_msg_free(e);
-			break;
-		}
-		t->fdi[t->nr++] = e;
-	}
-	snprintf(name, sizeof(name), "%s", img_name(img));
-	img_closep(&img);
-	if (r < 0)
-		return r;
-	if (t->nr)
-		qsort(t->fdi, t->nr, sizeof(*t->fdi), cmp_fdinfo);
-	r = check_fdinfo(name, t);
-	if (r)
-		return r;
-	if (t->nr && (int)t->fdi[t->nr - 1]->fd + 1 > rst.base)
-		rst.base = t->fdi[t->nr - 1]->fd + 1;
-	pr_info("Task %d: %zu fds, service fds from %d\n", pid, t->nr, rst.base);
-	return prepare_task_fs(pid, dir);
-}
-
-int files_service_fd_base(void)
-{
-	return rst.base;
-}
-
-int reserve_service_fd(int fd)
-{
-	int nfd = fd;
-
-	if (fd < 0)
-		return -EBADF;
-	if (fd < rst.base) {
-		nfd = fcntl(fd, F_DUPFD_CLOEXEC, rst.base);
-		if (nfd < 0)
-			return pr_err_ret(-errno, "can't move service fd %d above %d", fd, rst.base);
-		close(fd);
-	}
-	for (size_t i = 0; i < rst.nr_service; i++)
-		if (rst.service[i] == nfd)
-			return nfd;
-	if (grow((void **)&rst.service, &rst.max_service, rst.nr_service + 1, sizeof(int)))
-		return -ENOMEM;
-	rst.service[rst.nr_service++] = nfd;
-	return nfd;
-}
-
-/*
- * The log is criu's too and must not stay at a number the task's fds take.
- * log.c does not say yet which fd it writes to: once it offers
- * log_get_fd()/log_set_fd() (weak references until then) the log is moved
- * like any other service fd; without them the child's log lines may land
- * in one of the task's files.
- */
-extern int log_get_fd(void) __attribute__((weak));
-extern void log_set_fd(int fd) __attribute__((weak));
-
-static int move_log_fd(void)
-{
-	int fd, nfd;
-
-	if (!log_get_fd || !log_set_fd)
-		return 0;
-	fd = log_get_fd();
-	if (fd < 0 || fd >= rst.base)
-		return 0;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, rst.base);
-	if (nfd < 0)
-		return pr_err_ret(-errno, "can't move the log fd %d above %d", fd, rst.base);
-	log_set_fd(nfd);
-	if (fd > STDERR_FILENO)
-		close(fd);
-	return 0;
-}
-
-/* Put description @d (or the one already at @first) at fd @e->fd. */
-static int place_fd(pid_t pid, const FdinfoEntry *e, struct file_desc *d, int first)
-{
-	int fd = -1, r;
-
-	if (first >= 0) {
-		if (dup2(first, e->fd) < 0)
-			return pr_err_ret(-errno, "fd %u of task %d: can't share fd %d", e->fd, pid, first);
-	} else {
-		r = d->kind->open(d, &fd);
-		if (r) {
-			pr_err("fd %u of task %d: can't open %s %s\n", e->fd, pid, d->kind->name, file_desc_name(d));
-			return r;
-		}
-		if (fd != (int)e->fd) {
-			if (dup2(fd, e->fd) < 0) {
-				r = -errno;
-				close(fd);
-				return pr_err_ret(r, "fd %u of task %d: can't move fd %d there", e->fd, pid, fd);
-			}
-			close(fd);
-		}
-	}
-	if (fcntl(e->fd, F_SETFD, (e->flags & FD_CLOEXEC) ? FD_CLOEXEC : 0))
-		return pr_err_ret(-errno, "fd %u of task %d: can't set close-on-exec", e->fd, pid);
-	return 0;
-}
-
-int restore_task_files(pid_t pid)
-{
-	struct task_fds *t = find_task(pid);
-	int r;
-
-	if (!t) {
-		pr_err("restore_task_files(%d): the task was not prepared\n", pid);
-		return -EINVAL;
-	}
-	r = move_log_fd();
-	if (r)
-		return r;
-	r = reserve_service_fd(rst.root_fd);
-	if (r < 0)
-		return r;
-	rst.root_fd = r;
-	for (size_t i = 0; i < rst.nr_service; i++)
-		if (rst.service[i] < rst.base) {
-			pr_err("service fd %d is below the base %d\n", rst.service[i], rst.base);
-			return -EINVAL;
-		}
-	/* Every fd below the base is either the task's or stale: free them all. */
-	if (syscall(SYS_close_range, 0, rst.base - 1, 0))
-		return pr_err_ret(-errno, "can't close fds 0-%d", rst.base - 1);
-
-	for (size_t i = 0; i < t->nr; i++) {
-		const FdinfoEntry *e = t->fdi[i];
-		struct file_desc *d = find_file_desc(e->id);
-		int first = -1;
-
-		for (size_t j = 0; j < i; j++)
-			if (t->fdi[j]->id == e->id) {
-				first = t->fdi[j]->fd;
-				break;
-			}
-		r = place_fd(pid, e, d, first);
-		if (r)
-			return r;
-	}
-	for (size_t i = 0; i < t->nr; i++) {
-		const FdinfoEntry *e = t->fdi[i];
-		struct file_desc *d = find_file_desc(e->id);
-		bool again = false;
-
-		for (size_t j = 0; j < i; j++)
-			again |= t->fdi[j]->id == e->id;
-		if (again || !d->kind->post_open)
-			continue;
-		r = d->kind->post_open(d, e->fd);
-		if (r)
-			return r;
-	}
-	pr_info("Task %d: %zu fds restored\n", pid, t->nr);
-	return restore_task_fs(pid);
-}
-
-int open_file_by_id(uint32_t id, int flags)
-{
-	struct file_desc *d = find_file_desc(id);
-
-	if (!d) {
-		pr_err("no file %u in files.img\n", id);
-		return -ENOENT;
-	}
-	if (d->fe->type != FD_TYPES__REG) {
-		pr_err("file %u is a %s: only regular files can be opened by id\n", id, type_name(d->fe->type));
-		return -EOPNOTSUPP;
-	}
-	return reg_open_desc(d, flags, false);
-}
-
-void files_restore_fini(void)
-{
-	reg_restore_fini();
-	fs_restore_fini();
-	for (size_t i = 0; i < rst.nr_tasks; i++) {
-		for (size_t j = 0; j < rst.tasks[i].nr; j++)
-			img_msg_free(rst.tasks[i].fdi[j]);
-		free(rst.tasks[i].fdi);
-	}
-	free(rst.tasks);
-	for (size_t i = 0; i < rst.nr_descs; i++) {
-		free(rst.descs ? rst.descs[i].priv : NULL);
-		img_msg_free(rst.fes[i]);
-	}
-	free(rst.descs);
-	free(rst.fes);
-	free(rst.service);
-	if (rst.root_fd >= 0)
-		close(rst.root_fd);
-	memset(&rst, 0, sizeof(rst));
-	rst.root_fd = -1;
-	rst.base = 3;
 }

@@ -83,6 +83,11 @@ struct fd_kind {
 extern const struct fd_kind reg_file_kind; /* files-reg.c */
 extern const struct fd_kind char_dev_kind; /* files-dev.c */
 
+/* The kind that restores entries of @type (NULL: none yet). */
+const struct fd_kind *fd_kind_by_type(FdTypes type);
+/* Make *@v (of *@max elements of @size) hold @need elements. */
+int files_grow(void **v, size_t *max, size_t need, size_t size);
+
 /* ------------------------------------------------------------ dump */
 
 /* Queue @fe (copied) for files.img. */
