@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -260,6 +261,25 @@ int files_service_fd_base(void)
 	return rst.base;
 }
 
+/*
+ * Room for fds above the base: a task with high fd numbers, or many mapped
+ * files held open for the restorer, can pass the soft RLIMIT_NOFILE.  The
+ * soft limit may go up to the hard one without privilege; the task's own
+ * limits are put back later by the restorer.
+ */
+static int raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == rl.rlim_max)
+		return -EMFILE;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	pr_info("Soft RLIMIT_NOFILE raised to %llu for service fds\n", (unsigned long long)rl.rlim_cur);
+	return 0;
+}
+
 int reserve_service_fd(int fd)
 {
 	int nfd = fd;
@@ -268,6 +288,8 @@ int reserve_service_fd(int fd)
 		return -EBADF;
 	if (fd < rst.base) {
 		nfd = fcntl(fd, F_DUPFD_CLOEXEC, rst.base);
+		if (nfd < 0 && (errno == EINVAL || errno == EMFILE) && !raise_nofile())
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, rst.base);
 		if (nfd < 0)
 			return pr_err_ret(-errno, "can't move service fd %d above %d", fd, rst.base);
 		close(fd);
@@ -345,6 +367,13 @@ int restore_task_files(pid_t pid)
 	if (!t) {
 		pr_err("restore_task_files(%d): the task was not prepared\n", pid);
 		return -EINVAL;
+	}
+	{
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)rst.base + 64 && raise_nofile())
+			pr_warn("task %d has fds up to %d, beyond the fd limit %llu\n", pid, rst.base - 1,
+				(unsigned long long)rl.rlim_cur);
 	}
 	r = move_log_fd();
 	if (r)

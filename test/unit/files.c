@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -621,6 +622,56 @@ static void test_deleted_cwd(void)
 	CHECK(count_ghost_copies() == 0);
 }
 
+/* ------------------------------------------------ fds above the soft limit */
+
+#define HIGH_FD 1500
+
+static void high_setup(void)
+{
+	at(open("/dev/null", O_RDONLY), 0);
+	if (dup2(0, HIGH_FD) != HIGH_FD)
+		_exit(99);
+}
+
+static void verify_high(void)
+{
+	EXPECT(link_is(HIGH_FD, "/dev/null"));
+	EXPECT(count_fds_below(files_service_fd_base()) == 2);
+}
+
+/* A task with fd 1500 restored by a criu whose soft fd limit is 1024. */
+static void test_high_fd(void)
+{
+	struct img_dir *d = NULL;
+	struct rlimit old, low;
+	pid_t pid;
+	int r;
+
+	if (getrlimit(RLIMIT_NOFILE, &old) || old.rlim_max <= HIGH_FD + 100) {
+		printf("SKIP: test_high_fd: the hard fd limit is too low\n");
+		return;
+	}
+	pid = start_child(high_setup);
+	if (pid < 0)
+		return;
+	r = img_dir_open(tpath("img-high"), IMG_DIR_CREATE, &d);
+	if (!r)
+		r = dump_task_files(NULL, pid, FILES_ID, d);
+	if (!r)
+		r = files_dump_finish(d);
+	CHECK(r == 0);
+	files_dump_fini();
+	img_dir_close(d);
+	end_child(pid);
+	if (r)
+		return;
+	low = old;
+	low.rlim_cur = 1024;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	restore_and_verify(tpath("img-high"), pid, HIGH_FD + 1, verify_high);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
 /* ------------------------------------------------ failures */
 
 static bool log_has(const char *what)
@@ -1006,6 +1057,7 @@ int main(int argc, char **argv)
 	RUN(test_restore_sample);
 	RUN(test_chroot);
 	RUN(test_deleted_cwd);
+	RUN(test_high_fd);
 	RUN(test_dump_file_fd);
 	RUN(test_grown_file_refused);
 	RUN(test_build_id_refused);
