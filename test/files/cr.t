@@ -124,3 +124,28 @@ else
 	fi
 	stop "$pid"
 fi
+
+# ---- exactly the dumped fds come back, and criu's own fds (its log above
+# all, opened at a low number) neither take their place nor write into them
+printf 'AAAA' >"$T/three"
+hold three w:"$T/three" r:"$T/three" a:"$T/three"
+mkdir -p "$T/img-three"
+if ! "$CRIU" dump -t "$pid" -D "$T/img-three" -o dump.log -v4 2>"$T/three.err"; then
+	fail "files cr: dump of three fds: $(grep -m1 Error "$T/three.err")"
+else
+	gone_within "$pid"
+	if ! "$CRIU" restore -D "$T/img-three" -d -o restore.log -v4 2>"$T/three-rst.err"; then
+		fail "files cr: restore of three fds: $(grep -m1 Error "$T/three-rst.err")"
+	else
+		sleep 0.2
+		fds=$(ls /proc/"$pid"/fd 2>/dev/null | sort -n | tr '\n' ' ')
+		if [ "$fds" != "0 1 2 3 4 5 " ]; then
+			fail "files cr: the restored task has fds $fds, not 0-5"
+		elif [ "$(cat "$T/three")" != AAAA ]; then
+			fail "files cr: something wrote into the task's file: $(head -c 60 "$T/three" | tr '\n' ' ')"
+		else
+			pass "files cr: exactly the dumped fds come back, untouched by criu"
+		fi
+	fi
+	stop "$pid"
+fi
