@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mem.h"
 #include "pstree.h"
+#include "shmem.h"
 #include "stats.h"
 #include "task-state.h"
 
@@ -157,6 +158,8 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 		memcpy(&t->ps, compel_args(t->ctl), sizeof(t->ps));
 	if (!r)
 		r = mem_dump_pages(t->ctl, t->pid, md, dir, PAGES_ID);
+	if (!r)
+		r = shmem_dump_contents(dir, PAGES_ID + 1, &md->shmem_pages);
 	int c = compel_cure(t->ctl);
 	if (c)
 		pr_err("can't cure process %d: %s\n", (int)t->pid, strerror(-c));
@@ -310,6 +313,7 @@ int cr_dump_tasks(void)
 		goto out_release;
 	r = finish_task(&t);
 	st.frozen_time = stats_now_us() - frozen;
+	shmem_dump_fini();
 	files_dump_fini();
 	arena_free(&t.a);
 	proc_status_free(&t.status);
@@ -332,6 +336,7 @@ out_refused:
 	if (r != -ESRCH)
 		pr_err("dump of process %d refused: it was not touched\n", (int)t.pid);
 out_free:
+	shmem_dump_fini();
 	files_dump_fini();
 	arena_free(&t.a);
 	proc_status_free(&t.status);

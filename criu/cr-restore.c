@@ -321,7 +321,7 @@ static void free_task(struct restore_task *t)
 int cr_restore_tasks(void)
 {
 	struct img_dir *dir _cleanup_img_dir_ = NULL;
-	struct restore_task t = { .mr = { .pages_fd = -1, .exe_fd = -1 } };
+	struct restore_task t = { .mr = { .exe_fd = -1 } };
 	struct restore_stats rs = { 0 };
 	uint64_t t0 = stats_now_us();
 	int r;

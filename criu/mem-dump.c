@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "proc-parse.h"
+#include "shmem.h"
 
 #include <compel.h>
 
@@ -139,12 +140,14 @@ static int classify(pid_t pid, const struct proc_vma *v, struct dump_vma *d)
 	case VMA_K_OTHER:
 		return refuse(pid, v, "a special mapping");
 	case VMA_K_FILE:
-		if (v->name && !strncmp(v->name, "/memfd:", 7))
-			return refuse(pid, v, "a memfd mapping");
 		if (v->name && !strncmp(v->name, "/SYSV", 5) && v->deleted)
 			return refuse(pid, v, "SysV shared memory");
-		if (v->name && !strcmp(v->name, "/dev/zero") && v->deleted && v->shared)
-			return refuse(pid, v, "shared anonymous memory");
+		if (v->name && !strcmp(v->name, "/dev/zero") && v->deleted && v->shared) {
+			r = shmem_dump_vma(pid, v->start, v->end, v->pgoff, e); /* its pages: shmem.c */
+			if (r)
+				return r;
+			break;
+		}
 		if (v->vmflags & (VMF_IO | VMF_PFNMAP))
 			return refuse(pid, v, "a device mapping");
 		r = vma_file(pid, v, e, &anon);
@@ -153,6 +156,9 @@ static int classify(pid_t pid, const struct proc_vma *v, struct dump_vma *d)
 		if (!anon) {
 			e->pgoff = v->pgoff;
 			e->status = VMA_AREA_REGULAR | (v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE);
+			/* memfd: the file (its kind in files.img) is files.c's */
+			if (v->name && !strncmp(v->name, "/memfd:", 7))
+				e->status |= VMA_AREA_MEMFD;
 			e->flags = v->shared ? MAP_SHARED : MAP_PRIVATE;
 			d->pages = v->shared ? VP_NONE : VP_PRIVFILE;
 			break;

@@ -18,14 +18,14 @@
 #include "log.h"
 #include "mem.h"
 #include "restorer.h"
+#include "shmem.h"
 #include "images/pagemap.pb-c.h"
 
 #define TASK_SIZE_MAX 0x7ffffffff000ULL
 #define VSYSCALL_ADDR 0xffffffffff600000ULL
 #define MAP_KEEP      (MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE)
-#define VMA_REFUSED                                                                                                  \
-	(VMA_ANON_SHARED | VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_AREA_MEMFD | VMA_AREA_SHSTK | \
-	 VMA_AREA_UPROBES | VMA_UNSUPP)
+#define VMA_REFUSED \
+	(VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_AREA_SHSTK | VMA_AREA_UPROBES | VMA_UNSUPP)
 
 static const char *refused_name(uint32_t st)
 {
@@ -116,7 +116,7 @@ static int collect_vmas(struct mem_restore *mr)
 	return 0;
 }
 
-static int add_run(struct mem_restore *mr, uint64_t vaddr, uint64_t nr, uint64_t off)
+int mem_restore_add_run(struct mem_restore *mr, uint64_t vaddr, uint64_t nr, uint64_t off, unsigned int file)
 {
 	if (mr->nr_runs == mr->cap_runs) {
 		size_t ncap = mr->cap_runs ? mr->cap_runs * 2 : 256;
@@ -127,7 +127,7 @@ static int add_run(struct mem_restore *mr, uint64_t vaddr, uint64_t nr, uint64_t
 		mr->runs = n;
 		mr->cap_runs = ncap;
 	}
-	mr->runs[mr->nr_runs++] = (struct rst_run){ vaddr, nr, off };
+	mr->runs[mr->nr_runs++] = (struct rst_run){ .vaddr = vaddr, .nr = nr, .off = off, .file = file };
 	mr->pages += nr;
 	return 0;
 }
@@ -171,7 +171,7 @@ static int add_entry(struct mem_restore *mr, uint64_t vaddr, uint64_t nr, uint64
 				mr->vdso_pages[mr->nr_vdso_pages++] =
 					(typeof(mr->vdso_pages[0])){ vaddr - v->start, n, off };
 		} else if (v->kind == RST_VMA_MAP && !(v->flags & MAP_SHARED)) {
-			r = add_run(mr, vaddr, n, off);
+			r = mem_restore_add_run(mr, vaddr, n, off, 0);
 			if (r)
 				return r;
 			v->filled = 1;
@@ -236,7 +236,7 @@ int mem_restore_prepare(struct img_dir *dir, pid_t pid, struct mem_restore *mr)
 	int r, fd;
 
 	memset(mr, 0, sizeof(*mr));
-	mr->pages_fd = mr->exe_fd = -1;
+	mr->exe_fd = -1;
 	r = img_read_one(dir, CR_IMG_MM, pid, &mm_entry__descriptor, (void **)&mr->mm);
 	if (r)
 		return r;
@@ -262,9 +262,13 @@ int mem_restore_prepare(struct img_dir *dir, pid_t pid, struct mem_restore *mr)
 		       (unsigned long long)st.st_size, (unsigned long long)size);
 		return -EIO;
 	}
-	mr->pages_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (mr->pages_fd < 0)
+	mr->page_fds[0] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (mr->page_fds[0] < 0)
 		return pr_err_ret(-errno, "can't keep pages-%u.img open", pages_id);
+	mr->nr_page_files = 1;
+	r = shmem_restore_prepare(mr, dir);
+	if (r)
+		return r;
 	pr_info("task %d: %u memory areas, %llu pages in %zu runs\n", (int)pid, mr->nr_vmas,
 		(unsigned long long)mr->pages, mr->nr_runs);
 	return 0;
@@ -315,8 +319,8 @@ void mem_restore_free(struct mem_restore *mr)
 	img_msg_free(mr->mm);
 	free(mr->vmas);
 	free(mr->runs);
-	if (mr->pages_fd >= 0)
-		close(mr->pages_fd);
+	for (unsigned int i = 0; i < mr->nr_page_files; i++)
+		close(mr->page_fds[i]);
 	memset(mr, 0, sizeof(*mr));
-	mr->pages_fd = mr->exe_fd = -1;
+	mr->exe_fd = -1;
 }

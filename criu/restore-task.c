@@ -194,7 +194,8 @@ static int enter_restorer(struct restore_task *t)
 	a->nr_runs = mr->nr_runs;
 	a->runs = (uint64_t)runs;
 	a->park = (uint64_t)park;
-	a->pages_fd = mr->pages_fd;
+	for (unsigned int i = 0; i < mr->nr_page_files; i++)
+		a->pages_fds[i] = mr->page_fds[i];
 	a->status_fd = t->status_fd;
 	a->sync_fd = t->sync_fd;
 	a->close_from = files_service_fd_base();
@@ -236,10 +237,12 @@ int restore_task_child(struct restore_task *t)
 	if (fd < 0)
 		return fd;
 	t->sync_fd = fd;
-	fd = reserve_service_fd(t->mr.pages_fd);
-	if (fd < 0)
-		return fd;
-	t->mr.pages_fd = fd;
+	for (unsigned int i = 0; i < t->mr.nr_page_files; i++) {
+		fd = reserve_service_fd(t->mr.page_fds[i]);
+		if (fd < 0)
+			return fd;
+		t->mr.page_fds[i] = fd;
+	}
 	r = restore_task_files(t->pid);
 	if (r)
 		return r;

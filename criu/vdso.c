@@ -49,7 +49,7 @@ static int same_bytes(const struct mem_restore *mr, uint64_t vdso, uint64_t len)
 
 		if (at + n > len)
 			return pr_err_ret(-EINVAL, "the dumped vDSO pages run past its end");
-		if (pread(mr->pages_fd, buf, n, mr->vdso_pages[i].off) != (ssize_t)n)
+		if (pread(mr->page_fds[0], buf, n, mr->vdso_pages[i].off) != (ssize_t)n)
 			return pr_err_ret(-EIO, "can't read the dumped vDSO from the pages image");
 		if (memcmp(buf, (void *)(vdso + at), n))
 			return 0;

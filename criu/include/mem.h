@@ -88,6 +88,7 @@ struct mem_dump {
 	struct page_run *runs;
 	size_t nr_runs, cap_runs;
 	uint64_t pages_scanned, pages_written;
+	uint64_t shmem_pages; /* of shared anonymous memory */
 	/* time spent, microseconds */
 	uint64_t scan_us, write_us;
 };
@@ -126,8 +127,11 @@ struct mem_restore {
 	struct rst_run *runs;
 	size_t nr_runs, cap_runs;
 	uint64_t pages; /* pages to read */
-	int pages_fd;	/* pages-N.img, read with absolute offsets */
-	int exe_fd;	/* after mem_restore_open_files(), else -1 */
+	/* pages files, read with absolute offsets: [0] the task's, then shared memory's */
+	int page_fds[16];
+	uint64_t page_file_shmid[16];
+	unsigned int nr_page_files;
+	int exe_fd; /* after mem_restore_open_files(), else -1 */
 	/* the dumped vDSO: [vvar_start, vvar_end) and [vdso_start, vdso_end), 0 when absent */
 	uint64_t vvar_start, vvar_end, vdso_start, vdso_end;
 	/* the dumped vDSO pages present in the pages file: offset in the vDSO, count, file offset */
@@ -139,6 +143,9 @@ struct mem_restore {
 
 int mem_restore_prepare(struct img_dir *dir, pid_t pid, struct mem_restore *mr) __must_check;
 int mem_restore_open_files(struct mem_restore *mr) __must_check;
+/* Add a run: @nr pages at @vaddr from @off in page file @file. */
+int mem_restore_add_run(struct mem_restore *mr, uint64_t vaddr, uint64_t nr, uint64_t off,
+			unsigned int file) __must_check;
 void mem_restore_free(struct mem_restore *mr);
 
 #endif /* CRIU_MEM_H */

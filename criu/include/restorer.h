@@ -46,11 +46,13 @@ struct rst_vma {
 	uint32_t pad;
 };
 
-/* @nr pages at @vaddr come from @off in the pages file. */
+/* @nr pages at @vaddr come from @off in pages file @file (rst_args.pages_fds). */
 struct rst_run {
 	uint64_t vaddr;
 	uint64_t nr;
 	uint64_t off;
+	uint32_t file;
+	uint32_t pad;
 };
 
 /* One of this kernel's vDSO areas ([vvar], [vvar_vclock], [vdso]). */
@@ -59,8 +61,9 @@ struct rst_special {
 	uint64_t to;	     /* where it goes, 0: unmap it */
 };
 
-#define RST_MAX_SPECIAL 4
-#define RST_AUXV_MAX	128 /* words */
+#define RST_MAX_SPECIAL	   4
+#define RST_MAX_PAGE_FILES 16  /* the task's pages and its shared memory objects' */
+#define RST_AUXV_MAX	   128 /* words */
 
 struct rst_mm_map {
 	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
@@ -81,7 +84,7 @@ struct rst_args {
 	uint64_t nr_runs;
 	uint64_t runs; /* struct rst_run[] */
 	uint64_t park; /* room for the specials while unmapping */
-	int32_t pages_fd;
+	int32_t pages_fds[RST_MAX_PAGE_FILES];
 	int32_t status_fd;
 	int32_t sync_fd;
 	int32_t close_from; /* close_range(close_from, ~0) but status_fd and sync_fd */

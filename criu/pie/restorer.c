@@ -168,9 +168,13 @@ static long fill_pages(const struct rst_args *a)
 
 	while (i < a->nr_runs) {
 		uint64_t off = run[i].off, total = 0;
+		uint32_t file = run[i].file;
 		unsigned int n = 0;
 
-		while (i < a->nr_runs && n < sizeof(iov) / sizeof(iov[0]) && run[i].off == off + total) {
+		if (file >= RST_MAX_PAGE_FILES)
+			return FAIL(-EINVAL, "a page run names no pages file");
+		while (i < a->nr_runs && n < sizeof(iov) / sizeof(iov[0]) && run[i].file == file &&
+		       run[i].off == off + total) {
 			iov[n].base = run[i].vaddr;
 			iov[n].len = run[i].nr * 4096;
 			/* One fault-free pass over the range: much cheaper than faulting page by page. */
@@ -183,7 +187,7 @@ static long fill_pages(const struct rst_args *a)
 		/* preadv may stop short: go on from where it stopped. */
 		unsigned int k = 0;
 		while (k < n) {
-			long r = sys(NR_preadv, a->pages_fd, (long)&iov[k], n - k, off, 0, 0);
+			long r = sys(NR_preadv, a->pages_fds[file], (long)&iov[k], n - k, off, 0, 0);
 
 			if (is_err(r))
 				return FAIL(r, "can't read pages");

@@ -1,0 +1,21 @@
+/*
+ * Shared anonymous memory (see shmem.c): dump registers each VMA of it and
+ * writes each object's contents once; restore adds its page runs.
+ */
+#ifndef CRIU_SHMEM_H
+#define CRIU_SHMEM_H
+
+#include <sys/types.h>
+
+#include "mem.h"
+
+/* A shared anonymous VMA of @pid: fills @e (status, flags, shmid, pgoff). */
+int shmem_dump_vma(pid_t pid, unsigned long start, unsigned long end, unsigned long pgoff, VmaEntry *e) __must_check;
+/* pagemap-shmem-<shmid>.img and pages-<id>.img, ids from @first_pages_id on. */
+int shmem_dump_contents(struct img_dir *dir, uint32_t first_pages_id, uint64_t *pages) __must_check;
+void shmem_dump_fini(void);
+
+/* The runs of every shared anonymous VMA of @mr (after its private pagemap). */
+int shmem_restore_prepare(struct mem_restore *mr, struct img_dir *dir) __must_check;
+
+#endif /* CRIU_SHMEM_H */
