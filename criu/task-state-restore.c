@@ -520,9 +520,12 @@ static int layout(CoreEntry *const *cores, unsigned int nr, const MmEntry *mm, s
 		ts->threads_off = off;
 		put_rlimits(ts, tc->rlimits);
 		ts->membarrier = tc->has_membarrier_registration_mask ? tc->membarrier_registration_mask : 0;
-		if (mm && mm->has_dumpable) {
+		if (mm && mm->has_dumpable && (mm->dumpable == 0 || mm->dumpable == 1)) {
 			ts->flags |= RST_TASK_DUMPABLE;
 			ts->dumpable = mm->dumpable;
+		} else if (mm && mm->has_dumpable) {
+			/* 2 comes from fs.suid_dumpable, which a credential change applies again */
+			pr_info("dumpable %d can't be set with prctl(): the kernel's choice stays\n", mm->dumpable);
 		}
 		r = check_sigactions(tc);
 		if (r)

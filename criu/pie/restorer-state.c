@@ -10,7 +10,8 @@
  * Freestanding: no libc, raw syscalls only, nothing global, no memcpy.
  * Every signal is blocked while this runs (the restorer's duty), so the
  * signals queued here stay pending until rt_sigreturn loads the task's own
- * mask, and a timer that fires meanwhile only queues its signal.
+ * mask, and a timer that fires meanwhile only queues its signal.  What was
+ * pending before (left by criu's own restore work) is dropped first.
  *
  * Ordering constraints:
  *  - rlimits and scheduling before the credentials: afterwards criu's
@@ -34,6 +35,7 @@
 #include "../../compel/arch/x86/plugins/syscall-arch.h"
 
 #define RST_NR_rt_sigaction	  13
+#define RST_NR_rt_sigtimedwait	  128
 #define RST_NR_setitimer	  38
 #define RST_NR_sigaltstack	  131
 #define RST_NR_getpid		  39
@@ -109,6 +111,28 @@ static int valid(struct rst_task_state *ts)
 }
 
 /* ------------------------------------------------------------ task-wide */
+
+/*
+ * Whatever criu's restore left pending (a SIGPIPE of a file being
+ * restored, a SIGCHLD of a helper) is not the task's: take it all before
+ * queuing the dumped signals.  Every signal is blocked, so nothing was
+ * delivered; rt_sigtimedwait() with a zero timeout dequeues one each call.
+ */
+static int drain_signals(struct rst_task_state *ts)
+{
+	uint64_t all = ~0ULL;
+	int64_t zero[2] = { 0, 0 };
+
+	for (int i = 0; i < 4096; i++) {
+		long r = sys(RST_NR_rt_sigtimedwait, &all, 0, zero, 8);
+
+		if (r == -11 /* EAGAIN: none left */)
+			return 0;
+		if (r < 0)
+			return failed(ts, RST_STEP_SIGNALS, 0, r);
+	}
+	return failed(ts, RST_STEP_SIGNALS, 0, -16 /* EBUSY: they keep coming */);
+}
 
 static int apply_rlimits(struct rst_task_state *ts)
 {
@@ -365,7 +389,9 @@ int rst_apply_task_state(void *area)
 
 	if (!valid(ts) || !ts->nr_threads)
 		return failed(ts, RST_STEP_BAD_AREA, 0, -22);
-	r = apply_rlimits(ts);
+	r = drain_signals(ts);
+	if (!r)
+		r = apply_rlimits(ts);
 	if (!r)
 		r = apply_itimers(ts);
 	if (!r)

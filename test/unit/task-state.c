@@ -383,6 +383,7 @@ static void check_restored(void)
 	      MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
 	sigpending(&pend);
 	CHECK(sigismember(&pend, SIGUSR1) && sigismember(&pend, SIGRTMIN + 1));
+	CHECK(!sigismember(&pend, SIGPIPE));
 	{
 		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
 
@@ -428,6 +429,7 @@ static int restore_child(void)
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	raise(SIGPIPE); /* as a file being restored might: not the task's */
 	r = restore_task_state_early(rcore);
 	if (r) {
 		printf("FAIL: restore_task_state_early: %d\n", r);
@@ -448,6 +450,25 @@ static int restore_child(void)
 	}
 	check_restored();
 	return unit_failures;
+}
+
+/* Restores the core in strict mode: getppid() must kill it. */
+static int strict_child(void)
+{
+	sigset_t all;
+	size_t size;
+	void *area;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	size = restorer_state_size(&rcore, 1);
+	area = calloc(1, size);
+	if (restore_task_state_early(rcore) || !area || restorer_state_prepare(&rcore, 1, &mm, area, size) ||
+	    rst_apply_task_state(area) || rst_apply_seccomp(area, 0))
+		return 3;
+	syscall(SYS_getppid);
+	syscall(SYS_exit, 4); /* allowed in strict mode, unlike exit_group() */
+	return 4;
 }
 
 static void test_dump_and_restore(void)
@@ -488,6 +509,15 @@ static void test_dump_and_restore(void)
 		_exit(r);
 	}
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* strict mode: once restored, any syscall but read/write/exit/sigreturn kills */
+	rcore->thread_core->seccomp_mode = SECCOMP_MODE__strict;
+	rcore->thread_core->has_seccomp_filter = false;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(strict_child());
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	img_msg_free(rcore);
 out:
 	arena_free(&a);

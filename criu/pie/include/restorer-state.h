@@ -12,7 +12,8 @@
  * this header is shared by hosted criu code and the freestanding restorer.
  *
  * Order inside the restorer (see restorer-state.c for why):
- *   rst_apply_task_state(): task-wide limits and timers, then the leader's
+ *   rst_apply_task_state(): drop signals criu's restore left pending,
+ *	task-wide limits and timers, then the leader's
  *	thread state (rst_apply_thread_state(area, 0)), then the mm's dumpable
  *	flag and the process-wide pending signals;
  *   rst_apply_thread_state(area, i): scheduling, rseq, robust list,
