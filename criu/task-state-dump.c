@@ -62,23 +62,6 @@ static int read_task_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-/*
- * Optional fields a newer schema may carry (timerslack_ns): set through the
- * descriptor, so this builds against either schema.  False when absent.
- */
-static bool pb_set_u64(void *msg, const char *name, uint64_t v)
-{
-	ProtobufCMessage *m = msg;
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
-
-	if (!f || f->type != PROTOBUF_C_TYPE_UINT64 || f->label != PROTOBUF_C_LABEL_OPTIONAL)
-		return false;
-	*(uint64_t *)((char *)m + f->offset) = v;
-	if (f->quantifier_offset)
-		*(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 1;
-	return true;
-}
-
 /* A syscall run by the leader (compel), with a result < 0 turned into an error. */
 static int remote(struct parasite_ctl *ctl, long nr, long *ret, unsigned long a1, unsigned long a2, unsigned long a3)
 {
@@ -598,7 +581,7 @@ int dump_thread_state(struct parasite_ctl *ctl, unsigned int idx, const struct p
 		th->has_pdeath_sig = true;
 		th->pdeath_sig = pts->pdeath_sig;
 	}
-	if (pts->timerslack != TS_DEFAULT_TIMERSLACK && !pb_set_u64(th, "timerslack_ns", pts->timerslack))
+	if (pts->timerslack != TS_DEFAULT_TIMERSLACK && !ts_pb_set_u64(th, "timerslack_ns", pts->timerslack))
 		pr_warn("thread %d: the image format has no place for its timer slack (%" PRIu64
 			" ns): it gets the default back\n",
 			(int)ti->tid, pts->timerslack);

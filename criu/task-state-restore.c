@@ -351,8 +351,24 @@ static int put_seccomp(struct put *p, struct rst_thread_state *t, const ThreadCo
 	return 0;
 }
 
-/* Optional u64 field of a newer schema (see task-state-dump.c). */
-static bool pb_get_u64(const void *msg, const char *name, uint64_t *v)
+/*
+ * Optional fields a newer schema may carry (timerslack_ns): reached through
+ * the descriptor, so this builds against either schema.
+ */
+bool ts_pb_set_u64(void *msg, const char *name, uint64_t v)
+{
+	ProtobufCMessage *m = msg;
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+
+	if (!f || f->type != PROTOBUF_C_TYPE_UINT64 || f->label != PROTOBUF_C_LABEL_OPTIONAL)
+		return false;
+	*(uint64_t *)((char *)m + f->offset) = v;
+	if (f->quantifier_offset)
+		*(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 1;
+	return true;
+}
+
+bool ts_pb_get_u64(const void *msg, const char *name, uint64_t *v)
 {
 	const ProtobufCMessage *m = msg;
 	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
@@ -395,7 +411,7 @@ static int put_thread(struct put *p, struct rst_thread_state *t, const CoreEntry
 			t->sched_nice = th->has_sched_nice ? th->sched_nice : 0;
 		}
 		t->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
-		if (pb_get_u64(th, "timerslack_ns", &slack)) {
+		if (ts_pb_get_u64(th, "timerslack_ns", &slack)) {
 			t->flags |= RST_T_TIMERSLACK;
 			t->timerslack = slack;
 		}

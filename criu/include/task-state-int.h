@@ -35,6 +35,14 @@ struct proc_timer {
 /* Parse the text of /proc/PID/timers: *@out (malloc'ed), *@nr; -EINVAL, -ENOMEM. */
 int ts_parse_proc_timers(const char *text, struct proc_timer **out, unsigned int *nr) __must_check;
 
+/*
+ * An optional uint64 field @name of protobuf message @msg, if the schema
+ * has it (timer slack: see Documentation/task-state.md).  False when the
+ * field does not exist (or, for get, is not set).
+ */
+bool ts_pb_set_u64(void *msg, const char *name, uint64_t v);
+bool ts_pb_get_u64(const void *msg, const char *name, uint64_t *v);
+
 int seccomp_dump_filters(pid_t tid, unsigned int *top) __must_check;
 int seccomp_rst_chain(unsigned int top, const SeccompFilter **out, unsigned int max) __must_check;
 

@@ -596,6 +596,20 @@ static void test_bad_area(void)
 	CHECK(rst_apply_seccomp(&ts, 1) == -22);
 }
 
+/* The by-name access used for fields a newer schema may have. */
+static void test_pb_fields(void)
+{
+	RseqEntry e = RSEQ_ENTRY__INIT;
+	uint64_t v = 0;
+
+	CHECK(!ts_pb_get_u64(&e, "rseq_cs_pointer", &v)); /* not set */
+	CHECK(ts_pb_set_u64(&e, "rseq_cs_pointer", 42) && e.has_rseq_cs_pointer && e.rseq_cs_pointer == 42);
+	CHECK(ts_pb_get_u64(&e, "rseq_cs_pointer", &v) && v == 42);
+	CHECK(!ts_pb_set_u64(&e, "no_such_field", 1));
+	CHECK(!ts_pb_set_u64(&e, "rseq_abi_pointer", 1)); /* required, not optional */
+	CHECK(!ts_pb_set_u64(&e, "signature", 1));	  /* uint32 */
+}
+
 int main(void)
 {
 	if (log_init(NULL))
@@ -605,6 +619,7 @@ int main(void)
 	RUN(test_parse_timers);
 	RUN(test_sigframe);
 	RUN(test_bad_area);
+	RUN(test_pb_fields);
 	RUN(test_dump_and_restore);
 	return unit_done();
 }
