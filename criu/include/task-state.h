@@ -19,8 +19,8 @@
  *	dump_task_state(ctl, pts, arena, core)
  *     @core: core->tc, core->thread_core and core->thread_info allocated by
  *     the caller; this fills the fields listed below, with every message
- *     they point to allocated from @arena (freed with it).  Refusals (-EOPNOTSUPP, logged with the reason):
- *     SCHED_DEADLINE, seccomp filters the restorer could not load again (no
+ *     they point to allocated from @arena (freed with it).  Refusals
+ *     (-EOPNOTSUPP, logged with the reason): SCHED_DEADLINE, seccomp filters the restorer could not load again (no
  *     no_new_privs and no CAP_SYS_ADMIN), an LSM label, unknown membarrier
  *     registrations.  The task is untouched either way (the scratch page
  *     mapped in it to read POSIX timers is unmapped before returning).
@@ -57,25 +57,21 @@
  *     ids on a kernel without PR_TIMER_CREATE_RESTORE_IDS — and fails
  *     early, logged; clamps rlimits above criu's hard limits, with a
  *     warning).  @cores[0] is the leader's core; n is the thread count.
- *  4. In the restorer (criu/pie/restorer-state.c, freestanding), after the
- *     memory is in place and just before rt_sigreturn, with every signal
- *     still blocked: rst_apply_task_state(area), then as late as possible
- *     rst_apply_seccomp(area, 0).  On failure, restorer_state_error()
- *     turns area->err_* into a message (if criu can read the area).
- *  5. The sigframe: task_state_sigframe(core, leader, &mask, &ss) gives the
- *     blocked mask for uc_sigmask and the sigaltstack for uc_stack;
- *     rt_sigreturn restores both.
+ *  4. In the restorer (criu/pie/restorer-state.c, freestanding, linked
+ *     into the restorer blob), after the memory is in place, with every
+ *     signal still blocked: rst_apply_task_state(area), then as late as
+ *     possible rst_apply_seccomp(area, 0): after it only the syscalls the
+ *     task's filters allow work (strict mode: read, write, exit,
+ *     rt_sigreturn) unless criu holds the task with
+ *     PTRACE_O_SUSPEND_SECCOMP (compel sets it when /proc shows seccomp).
+ *     On failure, restorer_state_error() turns area->err_* into a message.
+ *  5. The blocked mask is the caller's to load at the very end (with the
+ *     registers: compel_set_sigmask(), or for a restorer ending in
+ *     rt_sigreturn, task_state_sigframe() gives uc_sigmask and uc_stack).
  *
- * What V must wire (and build):
- *  - criu/criu and the unit tests link compel: add $(COMPEL_LIB) to
- *    LDLIBS (or the link lines) in criu/Makefile.inc; this file's users
- *    (criu/task-state-dump.c) call compel_syscall() and friends.
- *  - the restorer blob links $(BUILD)/compel/blob-obj/criu/pie/restorer-state.o
- *    (built by compel's blob rule from criu/pie/restorer-state.c).
- *  - the restored task's pdeath signal fires when its parent exits: with
- *    restore -d, the task's parent must not be a criu process that exits
- *    after rst_apply_task_state() (reparent it before, e.g. by cloning it
- *    from a helper that exits first), or it gets the signal.
+ * The pdeath signal fires when the task's parent exits: with restore -d the
+ * task must not be the child of a criu that exits after the restorer set
+ * it (cr-restore.c clones it from a helper that exits first).
  */
 #ifndef CRIU_TASK_STATE_H
 #define CRIU_TASK_STATE_H
