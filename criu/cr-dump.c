@@ -18,6 +18,7 @@
 
 #define LOG_PREFIX "dump: "
 #include "compel/blobs/criu-parasite-blob.h"
+#include "action-scripts.h"
 #include "cr-util.h"
 #include "cr_options.h"
 #include "dump.h"
@@ -284,6 +285,8 @@ int cr_dump_tasks(void)
 	if (r)
 		return r;
 	r = check_task(&t);
+	if (!r)
+		r = run_scripts(ACT_PRE_DUMP, t.pid);
 	if (r)
 		goto out_refused;
 
@@ -309,6 +312,8 @@ int cr_dump_tasks(void)
 
 	pr_info("dumping process %d (%s)%s\n", (int)t.pid, t.stat.comm, t.stopped ? ", stopped" : "");
 	r = dump_one(&t, dir, &st);
+	if (!r)
+		r = run_scripts(ACT_POST_DUMP, t.pid);
 	if (r)
 		goto out_release;
 	r = finish_task(&t);

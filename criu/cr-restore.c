@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #define LOG_PREFIX "restore: "
+#include "action-scripts.h"
 #include "arch.h"
 #include "cr-util.h"
 #include "cr_options.h"
@@ -219,6 +220,8 @@ static int finish_task(struct restore_task *t, const struct rst_status *st)
 		r = compel_set_sigmask(ctl, 0, mask);
 	if (r)
 		goto out;
+	if (run_scripts(ACT_PRE_RESUME, t->pid))
+		pr_err("the pre-resume script failed: the restore goes on\n");
 	if (opts.leave_stopped || t->core->tc->task_state == TASK_STOPPED) {
 		if (kill(t->pid, SIGSTOP)) {
 			r = pr_err_ret(-errno, "can't stop process %d", (int)t->pid);
@@ -297,6 +300,8 @@ static int restore(struct img_dir *dir, struct restore_task *t, struct restore_s
 	r = wait_restorer(t, p[0], &st);
 	close(p[0]);
 	if (!r)
+		r = run_scripts(ACT_POST_RESTORE, t->pid);
+	if (!r)
 		r = finish_task(t, &st);
 	close(sync[1]);
 	if (r) {
@@ -330,7 +335,9 @@ int cr_restore_tasks(void)
 	r = cr_open_images_dir(IMG_DIR_READ, &dir);
 	if (r)
 		return r;
-	r = restore(dir, &t, &rs, t0);
+	r = run_scripts(ACT_PRE_RESTORE, 0);
+	if (!r)
+		r = restore(dir, &t, &rs, t0);
 	files_restore_fini();
 	if (r) {
 		free_task(&t);
@@ -347,6 +354,8 @@ int cr_restore_tasks(void)
 		kill_child(t.pid);
 		return r;
 	}
+	if (run_scripts(ACT_POST_RESUME, t.pid))
+		pr_err("the post-resume script failed: the restore goes on\n");
 	if (opts.restore_detach)
 		return 0;
 	/* criu stays the task's parent and ends with its status. */

@@ -347,7 +347,7 @@ const struct opt_desc opt_table[] = {
 	  .help = "write the pid of the restored root task or of the daemon to FILE" },
 	{ "display-stats", 0, BOOL(display_stats), .cmds = CR, .group = GRP_COMMON,
 	  .rpc = "display_stats", .help = "print the dump or restore statistics at the end" },
-	{ "action-script", 0, LIST(scripts), .cmds = CR, .flags = UNBUILT, .group = GRP_COMMON, .argname = "SCRIPT",
+	{ "action-script", 0, LIST(scripts), .cmds = CR, .group = GRP_COMMON, .argname = "SCRIPT",
 	  .help = "run SCRIPT at each stage, its name in $CRTOOLS_SCRIPT_ACTION" },
 	{ "unprivileged", 0, BOOL(unprivileged), .cmds = CR | CHK, .flags = UNBUILT, .group = GRP_COMMON,
 	  .rpc = "unprivileged", .help = "run with CAP_CHECKPOINT_RESTORE only, accepting what that cannot do" },
@@ -447,7 +447,7 @@ const struct opt_desc opt_table[] = {
 	/* Dump and restore */
 	{ "leave-stopped", 's', BOOL(leave_stopped), .cmds = CR, .group = GRP_CR,
 	  .rpc = "leave_stopped", .help = "leave the tree stopped (SIGSTOP) after dump or restore" },
-	{ "shell-job", 'j', BOOL(shell_job), .cmds = CR, .flags = UNBUILT, .group = GRP_CR, .rpc = "shell_job",
+	{ "shell-job", 'j', BOOL(shell_job), .cmds = CR, .group = GRP_CR, .rpc = "shell_job",
 	  .help = "the tree is a shell job (shares session and tty); give it to dump and restore" },
 	{ "file-locks", 'l', BOOL(handle_file_locks), .cmds = CR, .flags = UNBUILT, .group = GRP_CR,
 	  .rpc = "file_locks", .help = "dump and restore file locks" },

@@ -41,6 +41,12 @@ void restore_report(int fd, int ret, const char *what)
 		pr_perror("can't report to criu");
 }
 
+/*
+ * The task's session and process group.  A session leader gets a session
+ * of its own.  With --shell-job the task was part of a shell's job: it
+ * joins criu's session (and so its terminal), in a group of its own if it
+ * led one, else in criu's group.
+ */
 static int restore_session(struct restore_task *t)
 {
 	const PstreeEntry *pe = t->pe;
@@ -50,10 +56,15 @@ static int restore_session(struct restore_task *t)
 			return pr_err_ret(-errno, "can't make process %d a session leader", (int)t->pid);
 		return 0;
 	}
-	pr_err("process %d was not a session leader (session %u): restoring into another session needs "
-	       "--shell-job, which is not supported yet\n",
-	       (int)t->pid, pe->sid);
-	return -EOPNOTSUPP;
+	if (!opts.shell_job) {
+		pr_err("process %d was not a session leader (session %u): consider using --shell-job\n", (int)t->pid,
+		       pe->sid);
+		return -EOPNOTSUPP;
+	}
+	if (pe->pgid == (uint32_t)t->pid && setpgid(0, 0))
+		return pr_err_ret(-errno, "can't make process %d a process group leader", (int)t->pid);
+	pr_info("process %d joins criu's session %d as a shell job\n", (int)t->pid, (int)getsid(0));
+	return 0;
 }
 
 /*
