@@ -213,7 +213,7 @@ static uint64_t caps64(const uint32_t *w, size_t n)
 }
 
 /* Can the restorer (criu's credentials) give these capabilities? */
-static int check_caps(const CredsEntry *c, pid_t tid)
+static int check_caps(const CredsEntry *c, unsigned int idx)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -225,7 +225,7 @@ static int check_caps(const CredsEntry *c, pid_t tid)
 	want = caps64(c->cap_prm, c->n_cap_prm) | caps64(c->cap_inh, c->n_cap_inh) | caps64(c->cap_eff, c->n_cap_eff) |
 	       caps64(c->cap_amb, c->n_cap_amb);
 	if (want & ~own_prm) {
-		pr_err("thread %d had capabilities criu does not have (%#" PRIx64 "): can't give them back\n", (int)tid,
+		pr_err("thread #%u had capabilities criu does not have (%#" PRIx64 "): can't give them back\n", idx,
 		       want & ~own_prm);
 		return -EPERM;
 	}
@@ -237,7 +237,7 @@ static int check_caps(const CredsEntry *c, pid_t tid)
 	return 0;
 }
 
-static int put_creds(struct put *p, struct rst_creds *rc, const CredsEntry *c, pid_t tid)
+static int put_creds(struct put *p, struct rst_creds *rc, const CredsEntry *c, unsigned int idx)
 {
 	uint64_t bnd = caps64(c->cap_bnd, c->n_cap_bnd), all;
 	unsigned int last = cap_last_cap();
@@ -245,18 +245,18 @@ static int put_creds(struct put *p, struct rst_creds *rc, const CredsEntry *c, p
 
 	if (c->n_cap_inh > RST_CAP_WORDS || c->n_cap_prm > RST_CAP_WORDS || c->n_cap_eff > RST_CAP_WORDS ||
 	    c->n_cap_bnd > RST_CAP_WORDS || c->n_cap_amb > RST_CAP_WORDS) {
-		pr_err("thread %d: capability sets longer than %d words\n", (int)tid, RST_CAP_WORDS);
+		pr_err("thread #%u: capability sets longer than %d words\n", idx, RST_CAP_WORDS);
 		return -EINVAL;
 	}
 	if (c->lsm_profile || c->lsm_sockcreate || c->has_apparmor_data) {
-		pr_err("thread %d has an LSM profile: not supported yet\n", (int)tid);
+		pr_err("thread #%u has an LSM profile: not supported yet\n", idx);
 		return -EOPNOTSUPP;
 	}
 	if (!p->base) {
 		(void)put(p, NULL, c->n_groups * sizeof(uint32_t));
 		return 0;
 	}
-	r = check_caps(c, tid);
+	r = check_caps(c, idx);
 	if (r)
 		return r;
 	rc->uid = c->uid;
@@ -283,9 +283,9 @@ static int put_creds(struct put *p, struct rst_creds *rc, const CredsEntry *c, p
 			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
 				own |= 1ULL << cap;
 		if (bnd & all & ~own)
-			pr_warn("thread %d had capabilities in its bounding set that criu's lacks (%#" PRIx64
+			pr_warn("thread #%u had capabilities in its bounding set that criu's lacks (%#" PRIx64
 				"): they stay out\n",
-				(int)tid, bnd & all & ~own);
+				idx, bnd & all & ~own);
 	}
 	rc->nr_groups = c->n_groups;
 	rc->groups_off = put(p, c->groups, c->n_groups * sizeof(uint32_t));
@@ -311,7 +311,7 @@ static int put_signals(struct put *p, const SignalQueueEntry *q, uint32_t *nr, u
 	return 0;
 }
 
-static int put_seccomp(struct put *p, struct rst_thread_state *t, const ThreadCoreEntry *th, pid_t tid)
+static int put_seccomp(struct put *p, struct rst_thread_state *t, const ThreadCoreEntry *th, unsigned int idx)
 {
 	const SeccompFilter *chain[TS_MAX_SECCOMP_CHAIN];
 	struct rst_seccomp_filter *d;
@@ -324,7 +324,7 @@ static int put_seccomp(struct put *p, struct rst_thread_state *t, const ThreadCo
 	if (th->seccomp_mode == SECCOMP_MODE__strict)
 		return 0;
 	if (th->seccomp_mode != SECCOMP_MODE__filter || !th->has_seccomp_filter) {
-		pr_err("thread %d: seccomp mode %d without a filter\n", (int)tid, th->seccomp_mode);
+		pr_err("thread #%u: seccomp mode %d without a filter\n", idx, th->seccomp_mode);
 		return -EINVAL;
 	}
 	n = seccomp_rst_chain(th->seccomp_filter, chain, TS_MAX_SECCOMP_CHAIN);
@@ -381,20 +381,20 @@ bool ts_pb_get_u64(const void *msg, const char *name, uint64_t *v)
 	return true;
 }
 
-static int put_thread(struct put *p, struct rst_thread_state *t, const CoreEntry *core, pid_t tid, bool leader)
+static int put_thread(struct put *p, struct rst_thread_state *t, const CoreEntry *core, unsigned int idx)
 {
 	const ThreadCoreEntry *th = core->thread_core;
 	const char *comm;
 	int r;
 
 	if (!th || !th->creds) {
-		pr_err("the core of thread %d has no thread part or no credentials\n", (int)tid);
+		pr_err("the core of thread #%u has no thread part or no credentials\n", idx);
 		return -EINVAL;
 	}
 	if (p->base) {
 		uint64_t slack;
 
-		t->tid = tid;
+		t->tid = 0; /* not in the core: the restorer asks gettid() */
 		t->clear_tid_addr = core->thread_info ? core->thread_info->clear_tid_addr : 0;
 		t->robust_head = th->futex_rla;
 		t->robust_len = th->futex_rla_len;
@@ -422,16 +422,16 @@ static int put_thread(struct put *p, struct rst_thread_state *t, const CoreEntry
 			t->ss_size = th->sas->ss_size;
 			t->ss_flags = th->sas->ss_flags & ~SS_ONSTACK;
 		}
-		comm = th->comm ?: (leader && core->tc ? core->tc->comm : NULL);
+		comm = th->comm ?: (idx == 0 && core->tc ? core->tc->comm : NULL);
 		if (comm)
 			strncpy(t->comm, comm, sizeof(t->comm) - 1);
 		if (th->creds->has_no_new_privs && th->creds->no_new_privs)
 			t->flags |= RST_T_NNP;
 		t->flags |= RST_T_CREDS;
 	}
-	r = put_creds(p, p->base ? &t->creds : NULL, th->creds, tid);
+	r = put_creds(p, p->base ? &t->creds : NULL, th->creds, idx);
 	if (!r)
-		r = put_seccomp(p, t, th, tid);
+		r = put_seccomp(p, t, th, idx);
 	if (!r) {
 		uint32_t nr;
 		uint64_t off;
@@ -571,8 +571,7 @@ static int layout(CoreEntry *const *cores, unsigned int nr, const MmEntry *mm, s
 		}
 	}
 	for (unsigned int i = 0; i < nr; i++) {
-		/* the tid: the leader's pid is not in its core; threads get theirs from the caller later */
-		r = put_thread(p, threads ? &threads[i] : NULL, cores[i], 0, i == 0);
+		r = put_thread(p, threads ? &threads[i] : NULL, cores[i], i);
 		if (r)
 			return r;
 	}

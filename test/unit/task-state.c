@@ -471,6 +471,8 @@ static int strict_child(void)
 	return 4;
 }
 
+static void check_restore_limits(void);
+
 static void test_dump_and_restore(void)
 {
 	char tmpl[] = "/tmp/task-state-unit.XXXXXX";
@@ -518,6 +520,7 @@ static void test_dump_and_restore(void)
 	if (pid == 0)
 		_exit(strict_child());
 	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	check_restore_limits();
 	img_msg_free(rcore);
 out:
 	arena_free(&a);
@@ -596,6 +599,131 @@ static void test_bad_area(void)
 	CHECK(rst_apply_seccomp(&ts, 1) == -22);
 }
 
+/* ------------------------------------------------------------ refusals */
+
+struct k_sched_attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+};
+
+/* A victim with state the dump must refuse: @kind 0 seccomp filters it
+ * could not load again, 1 SCHED_DEADLINE. */
+static void refused_victim(int kind, int ready)
+{
+	char c = 'R';
+
+	if (kind == 0) {
+		struct __user_cap_header_struct ch = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct cd[2];
+
+		/* loaded with CAP_SYS_ADMIN and no no_new_privs, which then goes */
+		if (install_filter(__NR_uname, EACCES) || syscall(SYS_capget, &ch, cd))
+			c = 'E';
+		cd[0].effective &= ~(1u << CAP_SYS_ADMIN);
+		if (syscall(SYS_capset, &ch, cd))
+			c = 'E';
+	} else {
+		struct k_sched_attr a = { .size = sizeof(a),
+					  .policy = 6 /* SCHED_DEADLINE */,
+					  .runtime = 1000000,
+					  .deadline = 10000000,
+					  .period = 10000000 };
+
+		if (syscall(SYS_sched_setattr, 0, &a, 0))
+			c = 'S';
+	}
+	if (write(ready, &c, 1) != 1)
+		_exit(2);
+	for (;;)
+		pause();
+}
+
+/* Dump refuses, and the victim goes on as it was. */
+static void check_refused(int kind)
+{
+	struct parasite_ctl *ctl = NULL;
+	struct parasite_task_state ps = { 0 };
+	CoreEntry c = CORE_ENTRY__INIT;
+	TaskCoreEntry t = TASK_CORE_ENTRY__INIT;
+	ThreadCoreEntry h = THREAD_CORE_ENTRY__INIT;
+	struct arena a = { 0 };
+	int p[2];
+	char r = 0;
+	pid_t pid;
+
+	if (pipe(p))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		refused_victim(kind, p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], &r, 1) != 1)
+		r = 0;
+	close(p[0]);
+	if (r == 'S') {
+		printf("SKIP: check_refused: SCHED_DEADLINE is not allowed here\n");
+	} else if (r != 'R') {
+		CHECK(!"the refused victim could not set itself up");
+	} else if (compel_seize(pid, 0, &ctl) == 0) {
+		c.tc = &t;
+		c.thread_core = &h;
+		ps.securebits = 0;
+		CHECK(dump_task_state(ctl, &ps, &a, &c) == -EOPNOTSUPP);
+		CHECK(compel_release(ctl) == 0);
+		CHECK(kill(pid, 0) == 0);
+	} else {
+		CHECK(!"can't seize the refused victim");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	arena_free(&a);
+}
+
+static void test_dump_refusals(void)
+{
+	if (getuid() != 0) {
+		printf("SKIP: test_dump_refusals: needs root\n");
+		return;
+	}
+	check_refused(0);
+	check_refused(1);
+}
+
+/* Restore: capabilities criu lacks are refused; hard limits above criu's are clamped. */
+static void check_restore_limits(void)
+{
+	TaskRlimitsEntry *rl = rcore->tc->rlimits;
+	CredsEntry *cr = rcore->thread_core->creds;
+	uint32_t prm0 = cr->cap_prm[0];
+	uint64_t max = rl->rlimits[RLIMIT_NOFILE]->max, cur = rl->rlimits[RLIMIT_NOFILE]->cur;
+	size_t size = restorer_state_size(&rcore, 1);
+	struct rst_task_state *ts = calloc(1, size);
+	struct rlimit own;
+
+	if (!ts)
+		return;
+	cr->cap_prm[0] |= 1u << CAP_SYS_RESOURCE; /* not in this machine's bounding set */
+	if (!(status_hex("CapBnd:") & (1ULL << CAP_SYS_RESOURCE)))
+		CHECK(restorer_state_prepare(&rcore, 1, &mm, ts, size) == -EPERM);
+	cr->cap_prm[0] = prm0;
+
+	getrlimit(RLIMIT_NOFILE, &own);
+	rl->rlimits[RLIMIT_NOFILE]->max = RLIM_INFINITY;
+	rl->rlimits[RLIMIT_NOFILE]->cur = RLIM_INFINITY;
+	CHECK(restorer_state_prepare(&rcore, 1, &mm, ts, size) == 0);
+	if (own.rlim_max != RLIM_INFINITY)
+		CHECK(ts->rlimits[RLIMIT_NOFILE].max == own.rlim_max && ts->rlimits[RLIMIT_NOFILE].cur == own.rlim_max);
+	CHECK(restorer_state_prepare(&rcore, 1, &mm, ts, size - 8) == -ENOSPC);
+	rl->rlimits[RLIMIT_NOFILE]->max = max;
+	rl->rlimits[RLIMIT_NOFILE]->cur = cur;
+	free(ts);
+}
+
 /* The by-name access used for fields a newer schema may have. */
 static void test_pb_fields(void)
 {
@@ -621,5 +749,6 @@ int main(void)
 	RUN(test_bad_area);
 	RUN(test_pb_fields);
 	RUN(test_dump_and_restore);
+	RUN(test_dump_refusals);
 	return unit_done();
 }
