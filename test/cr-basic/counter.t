@@ -134,3 +134,28 @@ else
 	fi
 fi
 check_why "counter: dump -s, restore as parent"
+
+# --- a chain: dump, restore, dump the restored task, restore again (x3)
+out=$T/chain.out
+start_counter "$out"
+why=
+for i in 1 2 3; do
+	mkdir -p "$T/chain$i"
+	if ! "$CRIU" dump -t "$pid" -D "$T/chain$i" -o dump.log; then
+		why="dump $i failed: $(grep -m1 Error "$T/chain$i/dump.log")"
+		break
+	fi
+	reap "$pid"
+	# its parent (us, or the subreaper after restore -d) reaps it: the pid must be free
+	if ! wait_for 5 test ! -e "/proc/$pid"; then
+		why="pid $pid not freed after dump $i"
+		break
+	fi
+	if ! "$CRIU" restore -D "$T/chain$i" -d -o restore.log; then
+		why="restore $i failed: $(grep -m1 Error "$T/chain$i/restore.log")"
+		break
+	fi
+	counts_on "$out" || { why="does not count on after restore $i"; break; }
+done
+[ -z "$why" ] && ! finish "$pid" "$out" && why="no PASS at the end"
+check_why "counter: dump and restore three times over"
