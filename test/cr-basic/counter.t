@@ -159,3 +159,5 @@ for i in 1 2 3; do
 done
 [ -z "$why" ] && ! finish "$pid" "$out" && why="no PASS at the end"
 check_why "counter: dump and restore three times over"
+
+exit 0

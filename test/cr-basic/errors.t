@@ -115,3 +115,5 @@ else
 fi
 kill -9 "$pid"
 reap "$pid"
+
+exit 0

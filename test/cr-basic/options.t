@@ -94,3 +94,5 @@ else
 fi
 kill -9 "$pid" 2>/dev/null
 [ -z "$why" ] && pass "shell job" || fail "shell job: $why"
+
+exit 0
