@@ -303,31 +303,13 @@ int reserve_service_fd(int fd)
 	return nfd;
 }
 
-/*
- * The log is criu's too and must not stay at a number the task's fds take.
- * log.c does not say yet which fd it writes to: once it offers
- * log_get_fd()/log_set_fd() (weak references until then) the log is moved
- * like any other service fd; without them the child's log lines may land
- * in one of the task's files.
- */
-extern int log_get_fd(void) __attribute__((weak));
-extern void log_set_fd(int fd) __attribute__((weak));
-
+/* The log is criu's too and must not stay at a number the task's fds take. */
 static int move_log_fd(void)
 {
-	int fd, nfd;
+	int r = log_move_above(rst.base);
 
-	if (!log_get_fd || !log_set_fd)
-		return 0;
-	fd = log_get_fd();
-	if (fd < 0 || fd >= rst.base)
-		return 0;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, rst.base);
-	if (nfd < 0)
-		return pr_err_ret(-errno, "can't move the log fd %d above %d", fd, rst.base);
-	log_set_fd(nfd);
-	if (fd > STDERR_FILENO)
-		close(fd);
+	if (r)
+		return pr_err_ret(r, "can't move the log above fd %d", rst.base);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 
 static int log_fd = STDERR_FILENO;
+static int err_fd = STDERR_FILENO; /* where errors also go when logging to a file */
 static int loglevel = DEFAULT_LOGLEVEL;
 static char *log_path;
 static struct timespec log_start;
@@ -68,9 +69,9 @@ int log_init_by_pid(pid_t pid)
 
 void log_fini(void)
 {
-	if (log_fd != STDERR_FILENO)
+	if (log_fd != STDERR_FILENO && log_fd != err_fd)
 		close(log_fd);
-	log_fd = STDERR_FILENO;
+	log_fd = err_fd;
 	free(log_path);
 	log_path = NULL;
 }
@@ -87,7 +88,34 @@ int log_get_loglevel(void)
 
 bool log_is_file(void)
 {
-	return log_fd != STDERR_FILENO;
+	return log_path != NULL;
+}
+
+/* Dup @fd to the lowest free number >= @base; the old one is closed unless it is 0-2. */
+static int move_fd_above(int *fd, int base)
+{
+	int nfd;
+
+	if (*fd >= base)
+		return 0;
+	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, base);
+	if (nfd < 0)
+		return -errno;
+	if (*fd > STDERR_FILENO)
+		close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
+int log_move_above(int base)
+{
+	int r = move_fd_above(&log_fd, base);
+
+	if (!r && err_fd != log_fd)
+		r = move_fd_above(&err_fd, base);
+	else if (!r)
+		err_fd = log_fd;
+	return r;
 }
 
 unsigned int log_error_count(void)
@@ -158,7 +186,7 @@ void print_on_level(int level, const char *file, int line, const char *fmt, ...)
 	} else {
 		write_all(log_fd, buf, off);
 		if (level == LOG_ERROR && log_is_file())
-			write_all(STDERR_FILENO, buf, off);
+			write_all(err_fd, buf, off);
 	}
 out:
 	errno = saved_errno;

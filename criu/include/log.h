@@ -41,6 +41,12 @@ int log_init_by_pid(pid_t pid) __must_check;
 void log_fini(void);
 void log_set_loglevel(int level);
 int log_get_loglevel(void);
+/*
+ * Move the log's fds (the log file, or stderr when the log is stderr, and
+ * the stderr copy of errors) to numbers >= @base, so that a restored task's
+ * fds can take the low ones.  0 or -errno.
+ */
+int log_move_above(int base) __must_check;
 /* Is the log a file (not stderr)? */
 bool log_is_file(void);
 /* Number of errors logged so far (tests and the exit path use it). */

@@ -144,6 +144,24 @@ static void test_open_failure(void)
 	CHECK(strstr(err, "Can't open log file /nonexistent-dir/criu.log") != NULL);
 }
 
+/* After log_move_above() the log no longer uses low fds: closing them all
+ * (as a restored task's fds replace them) loses nothing. */
+static void test_move_above(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/moved.log", dir);
+	CHECK(log_init(path) == 0);
+	log_set_loglevel(LOG_WARN);
+	CHECK(log_move_above(500) == 0);
+	for (int fd = 3; fd < 500; fd++)
+		if (fd != 500)
+			close(fd);
+	pr_warn("still logged\n");
+	log_fini();
+	CHECK(strstr(slurp(path), "still logged") != NULL);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -153,6 +171,7 @@ int main(void)
 	RUN(test_level_zero);
 	RUN(test_errno_kept);
 	RUN(test_open_failure);
+	RUN(test_move_above);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
