@@ -85,11 +85,13 @@ static int read_images(struct img_dir *dir, struct restore_task *t)
 	return 0;
 }
 
-static pid_t clone_with_pid(pid_t pid)
+static pid_t clone_with_pid(pid_t pid, uint64_t flags)
 {
 	pid_t tid = pid;
 	struct clone_args ca = {
-		.exit_signal = SIGCHLD,
+		.flags = flags,
+		/* a sibling gets criu's own exit signal: clone3 wants 0 there */
+		.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&tid,
 		.set_tid_size = 1,
 	};
@@ -114,15 +116,22 @@ static __attribute__((noreturn)) void task_main(struct restore_task *t, int stat
 /*
  * Create the task with its pid.  With -d through a helper that exits at
  * once: the task's parent is then the nearest subreaper, never a criu that
- * exits (the task's parent death signal would fire).  0 or -errno.
+ * exits (the task's parent death signal would fire); with -S (and -d) as
+ * criu's sibling, a child of criu's parent.  0 or -errno.
  */
 static int create_task(struct restore_task *t, int status[2], int sync[2])
 {
 	pid_t helper, child;
 	int st;
 
+	if (opts.restore_sibling) {
+		child = clone_with_pid(t->pid, CLONE_PARENT);
+		if (child == 0)
+			task_main(t, status, sync);
+		return child < 0 ? -errno : 0;
+	}
 	if (!t->detached) {
-		child = clone_with_pid(t->pid);
+		child = clone_with_pid(t->pid, 0);
 		if (child == 0)
 			task_main(t, status, sync);
 		return child < 0 ? -errno : 0;
@@ -131,7 +140,7 @@ static int create_task(struct restore_task *t, int status[2], int sync[2])
 	if (helper < 0)
 		return -errno;
 	if (helper == 0) {
-		child = clone_with_pid(t->pid);
+		child = clone_with_pid(t->pid, 0);
 		if (child == 0)
 			task_main(t, status, sync);
 		_exit(child < 0 ? errno : 0);

@@ -415,7 +415,7 @@ const struct opt_desc opt_table[] = {
 	/* Restore */
 	{ "restore-detached", 'd', BOOL(restore_detach), .cmds = RST, .group = GRP_RESTORE,
 	  .help = "exit once the tree runs, instead of waiting as its parent" },
-	{ "restore-sibling", 'S', BOOL(restore_sibling), .cmds = RST, .flags = UNBUILT, .group = GRP_RESTORE,
+	{ "restore-sibling", 'S', BOOL(restore_sibling), .cmds = RST, .group = GRP_RESTORE,
 	  .rpc = "rst_sibling", .help = "restore the root task as criu's sibling (needs -d)" },
 	{ "root", 'r', PATH(root), .cmds = RST, .flags = UNBUILT, .group = GRP_RESTORE, .rpc = "root",
 	  .argname = "PATH", .help = "root filesystem of the restored tree" },

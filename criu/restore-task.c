@@ -232,7 +232,7 @@ int restore_task_child(struct restore_task *t)
 		return pr_err_ret(-errno, "can't block signals");
 
 	/* Until criu is done, its death is ours (with -d the parent is gone already). */
-	if (!t->detached && prctl(PR_SET_PDEATHSIG, SIGKILL))
+	if (!t->detached && !opts.restore_sibling && prctl(PR_SET_PDEATHSIG, SIGKILL))
 		return pr_err_ret(-errno, "can't set the parent death signal");
 	r = restore_session(t);
 	if (r)

@@ -95,4 +95,26 @@ fi
 kill -9 "$pid" 2>/dev/null
 [ -z "$why" ] && pass "shell job" || fail "shell job: $why"
 
+# --- restore -S -d: the task is our child, criu's sibling
+mkdir -p "$T/img4"
+start_counter "$T/out4"
+why=
+if ! "$CRIU" dump -t "$pid" -D "$T/img4" -o dump.log; then
+	why="dump failed"
+else
+	wait_for 5 gone "$pid"
+	reap "$pid"
+	if ! "$CRIU" restore -S -d -D "$T/img4" -o restore.log; then
+		why="restore -S failed: $(grep -m1 Error "$T/img4/restore.log")"
+	elif [ "$(sed -n 's/^PPid:\s*//p' "/proc/$pid/status")" != $$ ]; then
+		why="its parent is $(sed -n 's/^PPid:\s*//p' "/proc/$pid/status"), not $$"
+	else
+		kill -TERM "$pid"
+		wait_for 5 gone "$pid" || why="does not end on SIGTERM"
+		grep -q '^PASS' "$T/out4" || why="no PASS at the end"
+	fi
+fi
+kill -9 "$pid" 2>/dev/null
+[ -z "$why" ] && pass "restore -S: the task is criu's sibling" || fail "restore -S: $why"
+
 exit 0
