@@ -41,7 +41,8 @@ wait_for 10 test -s "$out"
 why=$(cr loop)
 if [ -z "$why" ]; then
 	n0=$(wc -l <"$out")
-	wait_for 10 test "$(wc -l <"$out")" -gt "$((n0 + 3))" || why="the loop does not count on"
+	grown() { [ "$(wc -l <"$out")" -gt "$((n0 + 3))" ]; }
+	wait_for 10 grown || why="the loop does not count on"
 	if ! awk 'NR > 1 && $1 != prev + 20000 { bad = 1 } { prev = $1 } END { exit bad }' "$out"; then
 		why="the count restarted or skipped: $(head -c 300 "$out" | tr '\n' ' ')"
 	fi

@@ -43,7 +43,8 @@ gone() {
 	[ "$st" = Z ] || [ -z "$st" ]
 }
 
-# wait_for SECONDS CMD...: poll CMD every 50 ms.
+# wait_for SECONDS CMD...: poll CMD every 50 ms (CMD runs anew each time:
+# wrap a test with $(...) in a function).
 wait_for() {
 	local n=$(($1 * 20))
 	shift
