@@ -98,6 +98,29 @@ mm=$(ls "$T/corrupt"/mm-*.img)
 printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of="$mm" bs=1 seek=12 conv=notrunc status=none
 restore_fail "restore from a corrupt mm image" "mm-$pid.img" "$T/corrupt"
 
+# a vDSO unlike this kernel's (as in an image from another kernel): refused
+cp -r "$T/good" "$T/vdso"
+cat >"$T/vdso-off.py" <<'PY'
+import json, subprocess, sys
+crit, d, pid = sys.argv[1:4]
+def load(f):
+    return json.loads(subprocess.check_output([crit, "decode", "-i", f"{d}/{f}"]))["entries"]
+vdso = [v for v in load(f"mm-{pid}.img")[0]["vmas"] if v["status"] & (1 << 3)]
+off = 0
+for e in load(f"pagemap-{pid}.img")[1:]:
+    if vdso and vdso[0]["start"] <= e["vaddr"] < vdso[0]["end"]:
+        print(off + 64)
+        break
+    off += e["nr_pages"] * 4096
+PY
+off=$(/usr/bin/python3 "$T/vdso-off.py" "$CRIT" "$T/vdso" "$pid")
+if [ -z "$off" ]; then
+	skip "restore of a foreign vDSO: the task had no vDSO page in its image"
+else
+	printf '\xcc\xcc\xcc\xcc' | dd of="$(ls "$T"/vdso/pages-1.img)" bs=1 seek="$off" conv=notrunc status=none
+	restore_fail "restore of a vDSO unlike this kernel's" "differs from this kernel's" "$T/vdso"
+fi
+
 cp -r "$T/good" "$T/nopstree"
 rm "$T/nopstree/pstree.img"
 restore_fail "restore without pstree.img" "pstree.img" "$T/nopstree"
