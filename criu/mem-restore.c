@@ -29,16 +29,12 @@
 
 static const char *refused_name(uint32_t st)
 {
-	if (st & VMA_ANON_SHARED)
-		return "shared anonymous memory";
 	if (st & VMA_AREA_SYSVIPC)
 		return "SysV shared memory";
 	if (st & VMA_AREA_SOCKET)
 		return "a mapped socket (packet ring)";
 	if (st & VMA_AREA_AIORING)
 		return "an AIO ring";
-	if (st & VMA_AREA_MEMFD)
-		return "a memfd mapping";
 	if (st & VMA_AREA_SHSTK)
 		return "a shadow stack";
 	if (st & VMA_AREA_UPROBES)

@@ -5,9 +5,9 @@
  * Dump, with the task seized:
  *  1. mem_dump_collect(pid, &md): reads smaps, classifies every VMA the
  *     way CRIU's images describe them (status bits, flags, madvise hints),
- *     registers mapped files with dump_file_fd() (files.h), and refuses by
- *     name what is not supported yet (shared anonymous memory, memfd and
- *     SysV shm mappings, device mappings, shadow stacks...).
+ *     registers mapped files with dump_file_fd() (files.h; memfds too) and
+ *     shared anonymous memory with shmem.h, and refuses by name what is not
+ *     supported yet (SysV shm, device mappings, shadow stacks...).
  *  2. mem_dump_scan(pid, &md): reads /proc/PID/pagemap and lists the pages
  *     to save: every present or swapped page of private anonymous memory
  *     (but the shared zero page), the pages of private file mappings that
@@ -114,8 +114,9 @@ struct rst_run;
  *  1. mem_restore_prepare(dir, pid, &mr): mm-PID.img and pagemap-PID.img,
  *     every VMA checked (aligned, sorted, no overlap, a kind we can map),
  *     every page run inside a VMA that takes pages, the pages image as
- *     long as the runs say.  Refuses (-EOPNOTSUPP) parent and lazy pages,
- *     shared anonymous memory and other kinds not supported yet.
+ *     long as the runs say; shared anonymous memory's runs (shmem.h).
+ *     Refuses (-EOPNOTSUPP) parent and lazy pages and the kinds of memory
+ *     not supported yet.
  *  2. in the child: mem_restore_open_files(&mr): opens the file of each
  *     file mapping and the exe (open_file_by_id, service fd numbers).
  *  3. mem_restore_free(&mr).
