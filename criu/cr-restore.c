@@ -284,7 +284,7 @@ static int restore(struct img_dir *dir, struct restore_task *t, struct restore_s
 	if (!r)
 		r = mem_restore_prepare(dir, t->pid, &t->mr);
 	if (!r)
-		r = vdso_plan(&t->mr, t->special, &t->nr_special);
+		r = vdso_plan(&t->mr, &t->vdso);
 	if (r)
 		return r;
 	if (pipe2(p, O_CLOEXEC) || pipe2(sync, O_CLOEXEC))

@@ -120,6 +120,58 @@ static void *map_bootstrap(const struct mem_restore *mr, size_t len)
 	return NULL;
 }
 
+/*
+ * A free place of @len bytes in the dumped layout, away from the bootstrap
+ * area [@bs, @bs + @blen): the middle of the largest gap, or below it.
+ */
+static uint64_t free_place(const struct mem_restore *mr, uint64_t len, uint64_t bs, uint64_t blen)
+{
+	uint64_t best_s = 0, best_e = 0, prev = LOWEST_BOOTSTRAP, a;
+
+	for (unsigned int i = 0; i <= mr->nr_vmas; i++) {
+		uint64_t gs = prev, ge = i < mr->nr_vmas ? min(mr->vmas[i].start, TASK_SIZE_MAX) : TASK_SIZE_MAX;
+
+		if (i < mr->nr_vmas && mr->vmas[i].start < TASK_SIZE_MAX)
+			prev = max(prev, mr->vmas[i].end);
+		if (ge > gs && ge - gs > best_e - best_s)
+			best_s = gs, best_e = ge;
+	}
+	if (best_e - best_s < len + blen + 4 * PAGE_SIZE_4K)
+		return 0;
+	a = (best_s + (best_e - best_s) / 2) & ~(PAGE_SIZE_4K - 1);
+	if (a < bs + blen && bs < a + len)
+		a = (bs - len - PAGE_SIZE_4K) & ~(PAGE_SIZE_4K - 1);
+	if (a < best_s || a + len > best_e || (a < bs + blen && bs < a + len))
+		return 0;
+	return a;
+}
+
+/* Where this kernel's vDSO goes, and the jumps into it (vdso.h). */
+static int place_vdso(struct restore_task *t, uint64_t bs, uint64_t blen, struct rst_args *a)
+{
+	struct vdso_plan *p = &t->vdso;
+	uint64_t base = p->nr_special ? p->special[0].start : 0, at;
+
+	memcpy(a->special, p->special, sizeof(a->special));
+	a->nr_special = p->nr_special;
+	if (!p->relocate)
+		return 0;
+	at = free_place(&t->mr, p->len, bs, blen);
+	if (!at)
+		return pr_err_ret(-ENOMEM, "no room for this kernel's vDSO in the task's layout");
+	for (unsigned int i = 0; i < p->nr_special; i++)
+		a->special[i].to = at + (p->special[i].start - base);
+	for (unsigned int i = 0; i < p->nr_jumps && i < RST_MAX_PATCHES; i++) {
+		uint64_t to = p->jumps[i].to == VDSO_NO_TARGET ? VDSO_NO_TARGET : at + p->vdso_off + p->jumps[i].to;
+
+		a->patches[i].addr = t->mr.vdso_start + p->jumps[i].from;
+		a->patches[i].len = vdso_jump_code(to, a->patches[i].code);
+	}
+	a->nr_patches = min(p->nr_jumps, (unsigned int)RST_MAX_PATCHES);
+	pr_info("this kernel's vDSO goes to %#llx\n", (unsigned long long)(at + p->vdso_off));
+	return 0;
+}
+
 static void fill_mm(struct rst_args *a, const struct mem_restore *mr)
 {
 	const MmEntry *mm = mr->mm;
@@ -168,8 +220,8 @@ static int enter_restorer(struct restore_task *t)
 	char *base;
 	int r;
 
-	for (unsigned int i = 0; i < t->nr_special; i++)
-		park_len += t->special[i].len;
+	for (unsigned int i = 0; i < t->vdso.nr_special; i++)
+		park_len += t->vdso.special[i].len;
 	len = blob_len + args_len + vmas_len + runs_len + state_len + PAGE_ALIGN(park_len) + RESTORER_STACK;
 	base = map_bootstrap(mr, len);
 	if (!base)
@@ -198,8 +250,9 @@ static int enter_restorer(struct restore_task *t)
 	a->bootstrap_start = (uint64_t)base;
 	a->bootstrap_len = len;
 	a->task_size = TASK_SIZE_MAX;
-	memcpy(a->special, t->special, sizeof(a->special));
-	a->nr_special = t->nr_special;
+	r = place_vdso(t, (uint64_t)base, len, a);
+	if (r)
+		return r;
 	a->nr_vmas = mr->nr_vmas;
 	a->vmas = (uint64_t)vmas;
 	a->nr_runs = mr->nr_runs;

@@ -11,6 +11,7 @@
 
 #include "mem.h"
 #include "restorer.h"
+#include "vdso.h"
 #include "images/core.pb-c.h"
 #include "images/pstree.pb-c.h"
 
@@ -20,8 +21,7 @@ struct restore_task {
 	CoreEntry *core;
 	TaskKobjIdsEntry *ids;
 	struct mem_restore mr;
-	struct rst_special special[RST_MAX_SPECIAL];
-	unsigned int nr_special;
+	struct vdso_plan vdso;
 	int status_fd; /* the child's end of the status pipe */
 	int sync_fd;   /* the child's end of the pipe criu holds open (restorer.h) */
 	bool detached; /* -d: the child's parent is a helper that exits at once */

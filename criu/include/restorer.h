@@ -65,6 +65,15 @@ struct rst_special {
 #define RST_MAX_PAGE_FILES 16  /* the task's pages and its shared memory objects' */
 #define RST_AUXV_MAX	   128 /* words */
 
+/* Code written over the restored memory at @addr (a redirected vDSO function). */
+struct rst_patch {
+	uint64_t addr;
+	uint8_t code[16];
+	uint32_t len;
+	uint32_t pad;
+};
+#define RST_MAX_PATCHES 16
+
 struct rst_mm_map {
 	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
 	uint64_t arg_start, arg_end, env_start, env_end;
@@ -79,6 +88,8 @@ struct rst_args {
 
 	struct rst_special special[RST_MAX_SPECIAL];
 	uint32_t nr_special;
+	uint32_t nr_patches;
+	struct rst_patch patches[RST_MAX_PATCHES];
 	uint32_t nr_vmas;
 	uint64_t vmas; /* struct rst_vma[] */
 	uint64_t nr_runs;

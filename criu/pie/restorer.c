@@ -207,6 +207,14 @@ static long fill_pages(const struct rst_args *a)
 	return 0;
 }
 
+/* The redirected vDSO functions (vdso-proxy.c), once their memory is filled. */
+static long apply_patches(const struct rst_args *a)
+{
+	for (uint32_t i = 0; i < a->nr_patches && i < RST_MAX_PATCHES; i++)
+		memcpy((void *)a->patches[i].addr, a->patches[i].code, a->patches[i].len);
+	return 0;
+}
+
 static long protect_vmas(const struct rst_args *a)
 {
 	const struct rst_vma *v = (const struct rst_vma *)a->vmas;
@@ -267,8 +275,8 @@ int restorer_main(struct rst_args *a)
 {
 	const struct rst_task_state *ts = (const struct rst_task_state *)a->state_area;
 
-	if (park_specials(a) || unmap_criu(a) || map_vmas(a) || place_specials(a) || fill_pages(a) || protect_vmas(a) ||
-	    restore_mm(a) || apply_state(a))
+	if (park_specials(a) || unmap_criu(a) || map_vmas(a) || place_specials(a) || fill_pages(a) ||
+	    apply_patches(a) || protect_vmas(a) || restore_mm(a) || apply_state(a))
 		goto fail;
 	close_service_fds(a);
 	/* The very last: afterwards only what the task's filters allow works. */

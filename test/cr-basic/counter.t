@@ -160,4 +160,52 @@ done
 [ -z "$why" ] && ! finish "$pid" "$out" && why="no PASS at the end"
 check_why "counter: dump and restore three times over"
 
+
+# --- another kernel's vDSO (simulated: the image's vDSO gets a byte changed
+# in its padding): the dumped vDSO comes back as plain memory whose
+# functions jump to this kernel's, which moves elsewhere; time() still works
+out=$T/vdso.out
+start_counter "$out" -V -s 100000
+mkdir -p "$T/vdso"
+why=
+if ! "$CRIU" dump -t "$pid" -D "$T/vdso" -o dump.log; then
+	why="dump failed"
+else
+	reap "$pid"
+	wait_for 5 test ! -e "/proc/$pid"
+	cat >"$T/vdso-end.py" <<'PY'
+import json, subprocess, sys
+crit, d, pid = sys.argv[1:4]
+def load(f):
+    return json.loads(subprocess.check_output([crit, "decode", "-i", f"{d}/{f}"]))["entries"]
+v = [v for v in load(f"mm-{pid}.img")[0]["vmas"] if v["status"] & (1 << 3)][0]
+off = 0
+for e in load(f"pagemap-{pid}.img")[1:]:
+    end = e["vaddr"] + e["nr_pages"] * 4096
+    if e["vaddr"] <= v["start"] and end >= v["end"]:
+        print(v["start"], off + (v["end"] - e["vaddr"]) - 1)
+        break
+    off += e["nr_pages"] * 4096
+PY
+	set -- $(/usr/bin/python3 "$T/vdso-end.py" "$CRIT" "$T/vdso" "$pid")
+	old=$1 off=${2:-}
+	if [ -z "$off" ]; then
+		why="the image lacks vDSO pages"
+	else
+		printf '\x5a' | dd of="$T/vdso/pages-1.img" bs=1 seek="$off" conv=notrunc status=none
+		if ! "$CRIU" restore -D "$T/vdso" -d -v4 -o restore.log; then
+			why="restore failed: $(grep -m1 Error "$T/vdso/restore.log")"
+		elif ! grep -q "another kernel's" "$T/vdso/restore.log"; then
+			why="the vDSO was not taken for another kernel's"
+		elif [ "$(printf %x "$old")" = "$(sed -n 's/-.*\[vdso\]//p' "/proc/$pid/maps")" ]; then
+			why="this kernel's vDSO did not move"
+		elif ! counts_on "$out"; then
+			why="does not count on"
+		elif ! finish "$pid" "$out"; then
+			why="no PASS at the end"
+		fi
+	fi
+fi
+check_why "counter: another kernel's vDSO is redirected to this one's"
+
 exit 0

@@ -98,7 +98,8 @@ mm=$(ls "$T/corrupt"/mm-*.img)
 printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of="$mm" bs=1 seek=12 conv=notrunc status=none
 restore_fail "restore from a corrupt mm image" "mm-$pid.img" "$T/corrupt"
 
-# a vDSO unlike this kernel's (as in an image from another kernel): refused
+# a vDSO unlike this kernel's (as in an image from another kernel) of
+# which the image lacks a page: it can't be redirected, refused
 cp -r "$T/good" "$T/vdso"
 cat >"$T/vdso-off.py" <<'PY'
 import json, subprocess, sys
@@ -118,7 +119,7 @@ if [ -z "$off" ]; then
 	skip "restore of a foreign vDSO: the task had no vDSO page in its image"
 else
 	printf '\xcc\xcc\xcc\xcc' | dd of="$(ls "$T"/vdso/pages-1.img)" bs=1 seek="$off" conv=notrunc status=none
-	restore_fail "restore of a vDSO unlike this kernel's" "differs from this kernel's" "$T/vdso"
+	restore_fail "restore of another kernel's vDSO missing a page" "another kernel's" "$T/vdso"
 fi
 
 cp -r "$T/good" "$T/nopstree"

@@ -3,13 +3,15 @@
  * mmap'ed area with a known pattern, keeps values in callee-saved and
  * vector registers, and counts on, printing one line per tick:
  *
- *	counter [-n MIB] [-i MS] [-s SECONDS] [-T]
+ *	counter [-n MIB] [-i MS] [-s SECONDS] [-T] [-V]
  *
  * Each tick it checks the checksum of its memory and that its registers
  * still hold what it put there; any difference prints "FAIL: ..." and
  * exits 1.  Touch the file named by $COUNTER_READY when set up.  On
  * SIGTERM it checks once more, prints "PASS: N" (N the count) and exits 0.
  * -T starts a second thread that only sleeps (dump must refuse it).
+ * -V reads all of its vDSO first, so that every page of it is present
+ * (and so in the image).
  */
 #include <pthread.h>
 #include <errno.h>
@@ -37,6 +39,24 @@ static void *sleeper(void *arg)
 	for (;;)
 		pause();
 	return NULL;
+}
+
+/* Touch every page of the vDSO. */
+static void read_vdso(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "r");
+	volatile uint64_t s = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+
+		if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &a, &b) == 2)
+			for (unsigned long p = a; p < b; p += 8)
+				s += *(volatile uint64_t *)p;
+	}
+	if (f)
+		fclose(f);
 }
 
 static uint64_t sum(const uint64_t *p, size_t n)
@@ -84,7 +104,7 @@ int main(int argc, char **argv)
 	int opt;
 	pthread_t th;
 
-	while ((opt = getopt(argc, argv, "n:i:s:T")) != -1) {
+	while ((opt = getopt(argc, argv, "n:i:s:TV")) != -1) {
 		switch (opt) {
 		case 'n':
 			mib = strtoul(optarg, NULL, 0);
@@ -95,6 +115,9 @@ int main(int argc, char **argv)
 		case 's':
 			secs = strtol(optarg, NULL, 0);
 			break;
+		case 'V':
+			read_vdso();
+			break;
 		case 'T':
 			if (pthread_create(&th, NULL, sleeper, NULL)) {
 				printf("FAIL: no thread\n");
@@ -102,7 +125,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: counter [-n MIB] [-i MS] [-s SECONDS] [-T]\n");
+			fprintf(stderr, "usage: counter [-n MIB] [-i MS] [-s SECONDS] [-T] [-V]\n");
 			return 2;
 		}
 	}
