@@ -358,8 +358,11 @@ def _int_from_json(fd, o, value, path):
         raise CritError("%s: expected a number, got a boolean" % _where(path))
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise CritError("%s: expected a whole number, got %r" %
+                        (_where(path), value))
     if not isinstance(value, str):
         raise CritError("%s: expected a number, got %s" %
                         (_where(path), _json_type(value)))

@@ -100,6 +100,11 @@ with c.tmpdir() as tmp:
     j = jfile("wrong-type.json", e)
     expect_error("encode wrong type", ["encode", "-i", j, "-o", out], j, contains="mtype")
     e = json.loads(json.dumps(core_json))
+    e["entries"][0]["tc"]["exit_code"] = 1.5
+    j = jfile("fraction.json", e)
+    expect_error("encode a fraction into an integer field", ["encode", "-i", j, "-o", out], j,
+                 contains="exit_code: expected a whole number, got 1.5")
+    e = json.loads(json.dumps(core_json))
     e["entries"][0]["tc"]["exit_code"] = 1 << 40
     j = jfile("out-of-range.json", e)
     expect_error("encode out of range", ["encode", "-i", j, "-o", out], j, contains="exit_code")
