@@ -197,9 +197,12 @@ int opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static void range_text(char *buf, size_t len, long long min, long long max)
+static void range_text(char *buf, size_t len, const char *arg, long long min, long long max)
 {
-	if (max == INT_MAX || max == LLONG_MAX)
+	/* strtoll clamps an overflowing number to LLONG_MAX, which is still above max */
+	if ((max == INT_MAX || max == LLONG_MAX) && strtoll(arg, NULL, 10) > max)
+		snprintf(buf, len, "must be at most %lld", max);
+	else if (max == INT_MAX || max == LLONG_MAX)
 		snprintf(buf, len, "must be %lld or more", min);
 	else
 		snprintf(buf, len, "must be from %lld to %lld", min, max);
@@ -265,7 +268,7 @@ int opt_apply(struct cr_options *o, const struct opt_desc *d, bool neg, const ch
 		if (ret == -EINVAL)
 			why = "not a number";
 		else if (ret)
-			range_text(text, sizeof(text), d->min, d->max), why = text;
+			range_text(text, sizeof(text), arg, d->min, d->max), why = text;
 		if (ret)
 			goto bad;
 		*FIELD_PTR(o, d, int) = (int)v;

@@ -71,6 +71,9 @@ fails "argument to a negation" "option '--no-shell-job' takes no argument" check
 fails "not a number" "invalid argument 'ten' for '--timeout': not a number" check --timeout ten
 fails "out of range (port)" "invalid argument '65536' for '--port': must be from 1 to 65535" check --port 65536
 fails "out of range (pid)" "invalid argument '0' for '-t': must be 1 or more" check -t 0
+fails "too large (pid)" "invalid argument '2147483648' for '-t': must be at most 2147483647" check -t 2147483648
+fails "overflow (timeout)" "invalid argument '99999999999999999999' for '--timeout': must be at most 2147483647" \
+	check --timeout 99999999999999999999
 fails "bad size" "invalid argument '5X' for '--ghost-limit': not a size" check --ghost-limit 5X
 fails "bad enum word" "invalid argument 'pf' for '--network-lock': expected one of: iptables nftables skip" \
 	check --network-lock pf
