@@ -360,7 +360,7 @@ const struct opt_desc opt_table[] = {
 	  .help = "log level: -v one more, -vv two more, -vN or --verbosity=N sets it (0-4, default 2)" },
 	{ "log-file", 'o', PATH(output), .cmds = ALL, .group = GRP_LOG, .rpc = "log_file", .argname = "FILE",
 	  .help = "log to FILE, relative to the work dir ('-': stderr, the default)" },
-	{ "log-pid", 0, BOOL(log_file_per_pid), .cmds = RST, .flags = UNBUILT, .group = GRP_LOG,
+	{ "log-pid", 0, BOOL(log_file_per_pid), .cmds = RST, .group = GRP_LOG,
 	  .help = "one log file per restored process: FILE.PID" },
 
 	/* Configuration files */

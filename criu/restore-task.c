@@ -277,6 +277,13 @@ int restore_task_child(struct restore_task *t)
 	uint64_t all = ~0ULL;
 	int r, fd;
 
+	/* --log-pid: this process logs to LOG.PID (the work dir is still the cwd). */
+	if (opts.log_file_per_pid) {
+		r = log_init_by_pid(t->pid);
+		if (r)
+			return r;
+	}
+
 	/*
 	 * No handler of criu's may run from here on: the task's own signal
 	 * actions come in early, and the restorer replaces criu's memory.

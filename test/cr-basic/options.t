@@ -117,4 +117,24 @@ fi
 kill -9 "$pid" 2>/dev/null
 [ -z "$why" ] && pass "restore -S: the task is criu's sibling" || fail "restore -S: $why"
 
+# --- --log-pid: the restored task's part of the log goes to LOG.PID
+mkdir -p "$T/img5"
+start_counter "$T/out5"
+why=
+if ! "$CRIU" dump -t "$pid" -D "$T/img5" -o dump.log; then
+	why="dump failed"
+else
+	wait_for 5 gone "$pid"
+	reap "$pid"
+	if ! "$CRIU" restore --log-pid -d -v4 -D "$T/img5" -o restore.log; then
+		why="restore failed"
+	elif ! grep -q "entering the restorer" "$T/img5/restore.log.$pid"; then
+		why="no restore.log.$pid with the task's part"
+	elif grep -q "entering the restorer" "$T/img5/restore.log"; then
+		why="the task's part is in restore.log too"
+	fi
+fi
+kill -9 "$pid" 2>/dev/null
+[ -z "$why" ] && pass "restore --log-pid" || fail "restore --log-pid: $why"
+
 exit 0
