@@ -122,6 +122,8 @@ static int classify(pid_t pid, const struct proc_vma *v, struct dump_vma *d)
 		return refuse(pid, v, "a shadow stack");
 	if (v->vmflags & VMF_UFFD)
 		return refuse(pid, v, "a userfaultfd-registered area");
+	if (v->vmflags & VMF_HUGETLB)
+		return refuse(pid, v, "hugetlb memory");
 	switch (v->kind) {
 	case VMA_K_VSYSCALL:
 		e->status = VMA_AREA_VSYSCALL | VMA_ANON_PRIVATE;

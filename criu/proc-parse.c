@@ -283,6 +283,7 @@ static const struct {
 	{ "wf", VMF_WIPEONFORK }, { "sr", VMF_SEQ_READ },   { "rr", VMF_RAND_READ }, { "mg", VMF_MERGEABLE },
 	{ "ss", VMF_SHSTK },	  { "de", VMF_DONTEXPAND }, { "sh", VMF_SHARED },    { "lf", VMF_LOCKONFAULT },
 	{ "um", VMF_UFFD },	  { "uw", VMF_UFFD },	    { "sl", VMF_SEALED },    { "mw", VMF_MAYWRITE },
+	{ "ht", VMF_HUGETLB },
 };
 
 static unsigned int parse_vmflags(const char *v)

@@ -84,6 +84,7 @@ enum vma_kind {
 #define VMF_UFFD	(1u << 16) /* um, uw */
 #define VMF_SEALED	(1u << 17) /* sl */
 #define VMF_MAYWRITE	(1u << 18) /* mw */
+#define VMF_HUGETLB	(1u << 19) /* ht */
 
 struct proc_vma {
 	unsigned long start, end;

@@ -98,7 +98,7 @@ static const char smaps_text[] =
 	"AnonHugePages:      2048 kB\n"
 	"VmFlags: rd wr mr mw me ac hg \n"
 	"7f0000000000-7f0000008000 rw-s 00000000 00:01 77                         /dev/zero (deleted)\n"
-	"VmFlags: rd wr sh mr mw me ms dd \n"
+	"VmFlags: rd wr sh mr mw me ms dd ht \n"
 	"7f0000010000-7f0000011000 rw-p 00002000 00:20 99                         /tmp/gone (deleted)\n"
 	"7f0000020000-7f0000021000 rw-p 00000000 00:00 0                          [anon:glibc]\n"
 	"7f0000030000-7f0000034000 r--p 00000000 00:00 0                          [vvar]\n"
@@ -124,6 +124,7 @@ static void test_smaps(void)
 	CHECK(v.v[2].kind == VMA_K_FILE && v.v[2].shared && v.v[2].deleted);
 	CHECK_STR(v.v[2].name, "/dev/zero");
 	CHECK(v.v[2].vmflags & VMF_DONTDUMP);
+	CHECK(v.v[2].vmflags & VMF_HUGETLB);
 	CHECK(v.v[3].deleted && v.v[3].pgoff == 0x2000);
 	CHECK(v.v[4].kind == VMA_K_ANON);
 	CHECK(v.v[5].kind == VMA_K_VVAR && v.v[6].kind == VMA_K_VVAR_VCLOCK && v.v[7].kind == VMA_K_VDSO);
