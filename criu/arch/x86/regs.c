@@ -181,6 +181,13 @@ static int xstate_to_image(struct arena *a, UserX86FpregsEntry *fp, const uint8_
 		return -ENOMEM;
 	user_x86_xsave_entry__init(x);
 	x->xstate_bv = get64(b, XSAVE_HDR);
+	/* x87, SSE and the components above; others (AMX tiles...) are not kept */
+	uint64_t kept = 3;
+	for (size_t i = 0; i < ARRAY_SIZE(xcomps); i++)
+		kept |= 1ULL << xcomps[i].comp;
+	if (x->xstate_bv & ~kept)
+		return pr_err_ret(-EOPNOTSUPP, "the task uses extended state %#llx (AMX?): not supported yet",
+				  (unsigned long long)(x->xstate_bv & ~kept));
 	for (size_t i = 0; i < ARRAY_SIZE(xcomps); i++) {
 		int c = xcomps[i].comp;
 		size_t *n;
