@@ -45,12 +45,18 @@ def _read_input(path):
 def _write_output(path, payload):
     """Write str or bytes to -o PATH (created only now), or to stdout."""
     if path is None or path == "-":
-        if isinstance(payload, str):
-            sys.stdout.write(payload)
-            sys.stdout.flush()
-        else:
-            sys.stdout.buffer.write(payload)
-            sys.stdout.buffer.flush()
+        try:
+            if isinstance(payload, str):
+                sys.stdout.write(payload)
+                sys.stdout.flush()
+            else:
+                sys.stdout.buffer.write(payload)
+                sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise CritError("cannot write to standard output: %s" %
+                            e.strerror) from None
         return
     try:
         if isinstance(payload, str):
@@ -112,12 +118,12 @@ def cmd_info(opts):
         res = image.count(data)
     except CritError as e:
         raise _image_error(e, name) from None
-    sys.stdout.write(json.dumps(res, indent=4) + "\n")
+    _write_output(None, json.dumps(res, indent=4) + "\n")
 
 
 def cmd_x(opts):
     lines = explore.explore(opts.dir, opts.what)
-    sys.stdout.write("".join(line + "\n" for line in lines))
+    _write_output(None, "".join(line + "\n" for line in lines))
 
 
 def build_parser():

@@ -4,6 +4,7 @@
 # traceback.  Covers bad images, bad JSON and bad directories.
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -136,6 +137,19 @@ with c.tmpdir() as tmp:
     with open(os.path.join(FIX, "sleep", "pstree.img"), "rb") as f:
         write("halfdir/pstree.img", f.read())
     expect_error("x dir without core", ["x", path("halfdir"), "ps"], "core-")
+
+    # ---- a full standard output (> /dev/full): one error line, not a crash
+    if os.path.exists("/dev/full"):
+        for args in (["decode", "-i", core], ["show", core], ["info", core],
+                     ["x", os.path.join(FIX, "sleep"), "ps"]):
+            with open("/dev/full", "wb") as full:
+                p = subprocess.run([c.CRIT] + args, stdout=full, stderr=subprocess.PIPE)
+            err = p.stderr.decode("utf-8", "replace")
+            c.result(p.returncode == 1 and
+                     err == "crit: error: cannot write to standard output: No space left on device\n",
+                     "%s into a full stdout" % args[0], "rc %d, %r" % (p.returncode, err))
+    else:
+        c.skip("full stdout", "no /dev/full")
 
     # ---- command line: argparse's usage + one error line, status 2
     rc, out, err = c.crit("decode", "--no-such-option")
