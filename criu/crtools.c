@@ -71,6 +71,19 @@ static int enter_work_dir(void)
 	return 0;
 }
 
+/*
+ * What main() returns once stdout is written: 1 when a write to it failed
+ * (a full disk, > /dev/full), so that "criu -V > file" cannot fail silently.
+ */
+static int stdout_flushed(int ret)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		pr_perror("can't write to standard output");
+		return 1;
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	enum cr_command cmd;
@@ -85,15 +98,15 @@ int main(int argc, char **argv)
 		return 1;
 	if (opts.show_help) {
 		print_usage(stdout);
-		return 0;
+		return stdout_flushed(0);
 	}
 	if (opts.show_help_markdown) {
 		print_options_markdown(stdout);
-		return 0;
+		return stdout_flushed(0);
 	}
 	if (opts.show_version) {
 		print_version();
-		return 0;
+		return stdout_flushed(0);
 	}
 	log_set_loglevel(opts.log_level);
 	if (check_options(&opts))
@@ -117,6 +130,7 @@ int main(int argc, char **argv)
 	opts_log_report(&opts);
 
 	ret = cmd_ops[cmd].run();
+	ret = stdout_flushed(ret ? 1 : 0);
 	log_fini();
-	return ret ? 1 : 0;
+	return ret;
 }

@@ -903,9 +903,9 @@ void print_options_markdown(FILE *f)
 
 void print_version(void)
 {
-	pr_msg("Version: %s\n", CRIU_VERSION);
+	printf("Version: %s\n", CRIU_VERSION);
 	if (strcmp(CRIU_GITID, "0") && strcmp(CRIU_GITID, "none") && *CRIU_GITID)
-		pr_msg("GitID: %s\n", CRIU_GITID);
+		printf("GitID: %s\n", CRIU_GITID);
 }
 
 /* ------------------------------------------------------------ -v4 report */

@@ -67,3 +67,15 @@ check "-V exits 0" test "$rc" = 0
 check "-V prints the version" grep -qx "Version: $want" "$T/out"
 run restore --bogus -V
 check "-V wins over bad options" test "$rc" = 0
+
+# Output that cannot be written (a full disk) fails, once, on stderr.
+if [ -w /dev/full ]; then
+	for a in --help -V --help-markdown; do
+		"$CRIU" "$a" >/dev/full 2>"$T/err"
+		rc=$?
+		check "$a into a full stdout exits 1" test "$rc" = 1
+		check "$a into a full stdout says so" grep -q "can't write to standard output: No space left on device" "$T/err"
+	done
+else
+	skip "full stdout: no writable /dev/full"
+fi
