@@ -115,3 +115,11 @@ for n in "${names[@]}"; do
 		run_one "$n" "$mode"
 	done
 done
+
+# Every image criu wrote must decode with crit and encode back to the same
+# bytes (the plain dumps: one per test).
+dirs=()
+for n in "${names[@]}"; do
+	[ -e "$T/$n.plain/img/inventory.img" ] && dirs+=("$T/$n.plain/img")
+done
+[ "${#dirs[@]}" -gt 0 ] && /usr/bin/python3 "$CRIU_TOP/test/cr/crit-roundtrip.py" "${dirs[@]}"
