@@ -219,6 +219,8 @@ static const char *check_inherit_fd(const char *arg)
 	p += 3;
 	if (!(*p >= '0' && *p <= '9'))
 		goto bad;
+	if (strspn(p, "0123456789") > 10 || strtoll(p, NULL, 10) > INT_MAX)
+		return "the fd number is too large";
 	p += strspn(p, "0123456789");
 	if (strncmp(p, "]:", 2) || !p[2])
 		goto bad;

@@ -74,6 +74,9 @@ fails "out of range (pid)" "invalid argument '0' for '-t': must be 1 or more" ch
 fails "too large (pid)" "invalid argument '2147483648' for '-t': must be at most 2147483647" check -t 2147483648
 fails "overflow (timeout)" "invalid argument '99999999999999999999' for '--timeout': must be at most 2147483647" \
 	check --timeout 99999999999999999999
+fails "inherit-fd number too large" "invalid argument 'fd\\[99999999999\\]:a' for '--inherit-fd': the fd number is too large" \
+	check --inherit-fd 'fd[99999999999]:a'
+fails "inherit-fd number above INT_MAX" "'--inherit-fd': the fd number is too large" check --inherit-fd 'fd[2147483648]:a'
 fails "bad size" "invalid argument '5X' for '--ghost-limit': not a size" check --ghost-limit 5X
 fails "bad enum word" "invalid argument 'pf' for '--network-lock': expected one of: iptables nftables skip" \
 	check --network-lock pf
