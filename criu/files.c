@@ -42,6 +42,7 @@
  */
 static const struct fd_kind *const fd_kinds[] = {
 	&char_dev_kind,
+	&pipe_kind,
 	&reg_file_kind,
 };
 

@@ -82,6 +82,7 @@ struct fd_kind {
 
 extern const struct fd_kind reg_file_kind; /* files-reg.c */
 extern const struct fd_kind char_dev_kind; /* files-dev.c */
+extern const struct fd_kind pipe_kind;	   /* pipes.c */
 
 /* The kind that restores entries of @type (NULL: none yet). */
 const struct fd_kind *fd_kind_by_type(FdTypes type);

@@ -2,8 +2,9 @@
 # Files through `criu dump` and `criu restore`, the failure paths first:
 # a file that grew after the dump is refused on restore naming the file
 # (and no process is left), a deleted file above --ghost-limit fails the
-# dump naming the option and the task runs on, a pipe is refused naming
-# the fd; and a deleted file within the limit comes back with its data.
+# dump naming the option and the task runs on, a lone pipe end (its peer
+# outside) is dumped as a PIPE entry; and a deleted file within the limit
+# comes back with its data.
 . "$(dirname "$0")/../lib/lib.sh"
 HOLD=$CRIU_TOP/${BUILD:-build}/test/progs/files-hold
 
@@ -89,17 +90,17 @@ else
 fi
 stop "$pid"
 
-# ---- a pipe: not supported yet, named
+# ---- a lone pipe end (the reader is outside the task): dumped as PIPE
 hold pipe pipe
 mkdir -p "$T/img-pipe"
-if "$CRIU" dump -t "$pid" -D "$T/img-pipe" -o dump.log 2>"$T/pipe.err"; then
-	fail "files cr: a task with a pipe was dumped"
-elif ! grep -q 'fd 3 .*pipe' "$T/pipe.err"; then
-	fail "files cr: the refusal does not name fd 3 and the pipe: $(grep -m1 Error "$T/pipe.err")"
+if ! "$CRIU" dump -R -t "$pid" -D "$T/img-pipe" -o dump.log 2>"$T/pipe.err"; then
+	fail "files cr: a task with a lone pipe end was not dumped: $(grep -m1 Error "$T/pipe.err")"
+elif ! "$CRIT" show "$T/img-pipe/files.img" | grep -q '"type": "PIPE"'; then
+	fail "files cr: files.img has no PIPE entry"
 elif ! alive "$pid"; then
-	fail "files cr: the task died in the failed dump"
+	fail "files cr: the task died in the dump -R"
 else
-	pass "files cr: a pipe is refused naming the fd, the task runs on"
+	pass "files cr: a lone pipe end is dumped as a PIPE entry, the task runs on"
 fi
 stop "$pid"
 
