@@ -18,6 +18,7 @@
 #define LOG_PREFIX "mem: "
 #include "files.h"
 #include "log.h"
+#include "stats.h"
 #include "mem.h"
 #include "proc-parse.h"
 #include "shmem.h"
@@ -28,14 +29,6 @@
 #define PM_FILE	    (1ULL << 61)
 #define PM_SWAP	    (1ULL << 62)
 #define PM_PRESENT  (1ULL << 63)
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
 
 /* ------------------------------------------------------------ VMAs */
 
@@ -342,7 +335,7 @@ int mem_dump_scan(pid_t pid, struct mem_dump *md)
 	char path[64];
 	_cleanup_close_ int pm = -1;
 	_cleanup_free_ uint64_t *buf = NULL;
-	uint64_t zpfn = zero_pfn(), t0 = now_us();
+	uint64_t zpfn = zero_pfn(), t0 = stats_now_us();
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pm = open(path, O_RDONLY | O_CLOEXEC);
@@ -358,7 +351,7 @@ int mem_dump_scan(pid_t pid, struct mem_dump *md)
 		if (r)
 			return r;
 	}
-	md->scan_us = now_us() - t0;
+	md->scan_us = stats_now_us() - t0;
 	pr_info("task %d: %llu pages scanned, %llu to save in %zu runs\n", (int)pid,
 		(unsigned long long)md->pages_scanned, (unsigned long long)md->pages_written, md->nr_runs);
 	return 0;

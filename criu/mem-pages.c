@@ -15,6 +15,7 @@
 
 #define LOG_PREFIX "mem: "
 #include "log.h"
+#include "stats.h"
 #include "mem.h"
 #include "images/pagemap.pb-c.h"
 
@@ -22,14 +23,6 @@
 
 #define IOV_BATCH  1024
 #define COPY_CHUNK (8UL << 20)
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -147,7 +140,7 @@ static int write_pagemap(pid_t pid, struct mem_dump *md, struct img_dir *dir, ui
 int mem_dump_pages(struct parasite_ctl *ctl, pid_t pid, struct mem_dump *md, struct img_dir *dir, uint32_t pages_id)
 {
 	struct cr_img *img _cleanup_img_ = NULL;
-	uint64_t t0 = now_us();
+	uint64_t t0 = stats_now_us();
 	int r, fd;
 
 	r = write_pagemap(pid, md, dir, pages_id);
@@ -166,7 +159,7 @@ int mem_dump_pages(struct parasite_ctl *ctl, pid_t pid, struct mem_dump *md, str
 	img = NULL;
 	if (r)
 		return r;
-	md->write_us = now_us() - t0;
+	md->write_us = stats_now_us() - t0;
 	pr_info("task %d: %llu pages written in %llu us\n", (int)pid, (unsigned long long)md->pages_written,
 		(unsigned long long)md->write_us);
 	return 0;
