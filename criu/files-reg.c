@@ -485,7 +485,7 @@ static int check_file(const RegFileEntry *rfe, int fd, const char *path)
 	return 0;
 }
 
-static int restore_fown(int fd, const FownEntry *f, const char *path)
+int restore_fown(int fd, const FownEntry *f, const char *path)
 {
 	struct f_owner_ex owner;
 	uid_t ruid = getuid(), euid = geteuid();

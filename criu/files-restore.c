@@ -25,6 +25,7 @@
 #include "files.h"
 #include "image.h"
 #include "log.h"
+#include "memfd.h"
 
 struct task_fds {
 	pid_t pid;
@@ -140,6 +141,9 @@ int files_collect(struct img_dir *dir)
 	if (rst.root_fd < 0)
 		return pr_err_ret(-errno, "can't open /");
 	rst.collected = true;
+	r = memfd_collect(dir);
+	if (r)
+		return r;
 
 	for (size_t i = 0; i < rst.nr_descs; i++) {
 		struct file_desc *d = &rst.descs[i];
@@ -369,6 +373,9 @@ int restore_task_files(pid_t pid)
 			pr_err("service fd %d is below the base %d\n", rst.service[i], rst.base);
 			return -EINVAL;
 		}
+	r = memfd_reserve_fds();
+	if (r)
+		return r;
 	/* Every fd below the base is either the task's or stale: free them all. */
 	if (syscall(SYS_close_range, 0, rst.base - 1, 0))
 		return pr_err_ret(-errno, "can't close fds 0-%d", rst.base - 1);
@@ -412,8 +419,11 @@ int open_file_by_id(uint32_t id, int flags)
 		pr_err("no file %u in files.img\n", id);
 		return -ENOENT;
 	}
+	if (d->fe->type == FD_TYPES__MEMFD)
+		return memfd_open_desc(d, flags, false);
 	if (d->fe->type != FD_TYPES__REG) {
-		pr_err("file %u is a %s: only regular files can be opened by id\n", id, type_name(d->fe->type));
+		pr_err("file %u is a %s: only regular files and memfds can be opened by id\n", id,
+		       type_name(d->fe->type));
 		return -EOPNOTSUPP;
 	}
 	return reg_open_desc(d, flags, false);
@@ -423,6 +433,7 @@ void files_restore_fini(void)
 {
 	reg_restore_fini();
 	fs_restore_fini();
+	memfd_restore_fini();
 	for (size_t i = 0; i < rst.nr_tasks; i++) {
 		for (size_t j = 0; j < rst.tasks[i].nr; j++)
 			img_msg_free(rst.tasks[i].fdi[j]);

@@ -31,6 +31,7 @@
 #include "files.h"
 #include "image.h"
 #include "log.h"
+#include "memfd.h"
 
 #ifndef F_GETOWNER_UIDS
 #define F_GETOWNER_UIDS 17
@@ -42,6 +43,7 @@
  */
 static const struct fd_kind *const fd_kinds[] = {
 	&char_dev_kind,
+	&memfd_kind,
 	&pipe_kind,
 	&reg_file_kind,
 };
@@ -607,6 +609,8 @@ int files_dump_finish(struct img_dir *dir)
 	int r;
 
 	r = reg_dump_finish(dir);
+	if (!r)
+		r = memfd_dump_finish(dir);
 	if (r)
 		return r;
 	r = img_open(dir, CR_IMG_FILES, IMG_WRITE, 0, &img);
@@ -639,6 +643,7 @@ void files_dump_fini(void)
 	free(dump.seen);
 	memset(&dump, 0, sizeof(dump));
 	reg_dump_fini();
+	memfd_dump_fini();
 }
 
 const struct fd_kind *fd_kind_by_type(FdTypes type)

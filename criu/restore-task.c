@@ -23,6 +23,7 @@
 #include "arch.h"
 #include "cr_options.h"
 #include "files.h"
+#include "memfd.h"
 #include "log.h"
 #include "restore.h"
 #include "task-state.h"
@@ -263,6 +264,10 @@ static int enter_restorer(struct restore_task *t)
 	a->status_fd = t->status_fd;
 	a->sync_fd = t->sync_fd;
 	a->close_from = files_service_fd_base();
+	r = memfd_pending_seals(a->seal_fds, a->seals, RST_MAX_SEALS);
+	if (r < 0)
+		return r;
+	a->nr_seals = r;
 	fill_mm(a, mr);
 	a->mm.auxv = (uint64_t)a->auxv;
 

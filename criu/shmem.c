@@ -11,6 +11,10 @@
  * of its own filled with its part of the object.  A process cannot tell
  * that from the original unless two of its VMAs show the same part of one
  * object; dump refuses that case by name.
+ *
+ * memfds are shmem objects too: files-memfd.c hands each one's fd to
+ * shmem_dump_file() (contents saved the same way, under its inode number)
+ * and fills the new memfd with shmem_restore_file().
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -102,8 +106,12 @@ static int copy_range(int in, int out, uint64_t off, uint64_t len, char *buf, si
 	while (len) {
 		ssize_t n = pread(in, buf, min(len, (uint64_t)bufsz), off);
 
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+		if (n < 0)
+			return -errno;
+		if (n == 0) { /* past the end of a memfd: its last page's tail */
+			n = min(len, (uint64_t)bufsz);
+			memset(buf, 0, n);
+		}
 		for (ssize_t done = 0; done < n;) {
 			ssize_t w = write(out, buf + done, n - done);
 
@@ -171,6 +179,23 @@ static int dump_obj(struct img_dir *dir, const struct shm_obj *o, uint32_t pages
 		r = img_close(pg);
 	pg = NULL;
 	return r;
+}
+
+int shmem_dump_file(int fd, uint64_t ino, uint64_t size)
+{
+	struct shm_obj *n;
+
+	if (find_obj(ino))
+		return 0;
+	n = xrealloc(objs, (nr_objs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	objs = n;
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return pr_err_ret(-errno, "can't keep shared memory %llu open", (unsigned long long)ino);
+	objs[nr_objs++] = (struct shm_obj){ .ino = ino, .size = size, .fd = fd };
+	return 0;
 }
 
 int shmem_dump_contents(struct img_dir *dir, uint32_t first_pages_id, uint64_t *pages)
@@ -278,6 +303,63 @@ static int add_obj_runs(struct mem_restore *mr, struct img_dir *dir, uint64_t sh
 	if ((uint64_t)st.st_size < off)
 		return pr_err_ret(-EIO, "pages-%u.img is truncated", head->pages_id);
 	return 0;
+}
+
+int shmem_restore_file(struct img_dir *dir, uint64_t shmid, int fd, uint64_t size)
+{
+	struct cr_img *pm _cleanup_img_ = NULL, *pg _cleanup_img_ = NULL;
+	PagemapHead *head _cleanup_msg_ = NULL;
+	_cleanup_free_ char *buf = NULL;
+	const size_t bufsz = 1UL << 20;
+	uint64_t off = 0;
+	int r, in;
+
+	r = img_open(dir, CR_IMG_SHMEM_PAGEMAP, IMG_READ | IMG_OPTIONAL, shmid, &pm);
+	if (r < 0)
+		return r;
+	if (r == IMG_ABSENT)
+		return 0; /* nothing was ever written: all zeroes */
+	r = img_read_entry(pm, NULL, (void **)&head);
+	if (r <= 0)
+		return r ?: pr_err_ret(-EINVAL, "pagemap-shmem-%llu.img has no head", (unsigned long long)shmid);
+	r = img_open(dir, CR_IMG_PAGES, IMG_READ, head->pages_id, &pg);
+	if (r)
+		return r;
+	in = img_raw_fd(pg);
+	if (in < 0)
+		return in;
+	buf = xmalloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		PagemapEntry *e _cleanup_msg_ = NULL;
+		uint64_t nr, at, left;
+
+		r = img_read_entry(pm, NULL, (void **)&e);
+		if (r <= 0)
+			break;
+		nr = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
+		if (e->has_flags && !(e->flags & PE_PRESENT))
+			return pr_err_ret(-EOPNOTSUPP, "shared memory pages that are not in the image");
+		if (e->vaddr & (PAGE_SIZE_4K - 1) || nr > (UINT64_MAX - e->vaddr) / PAGE_SIZE_4K)
+			return pr_err_ret(-EINVAL, "a malformed entry in pagemap-shmem-%llu.img",
+					  (unsigned long long)shmid);
+		/* Pages past the end of the object (its last page's tail) are not written. */
+		at = e->vaddr;
+		left = e->vaddr < size ? min(nr * PAGE_SIZE_4K, size - e->vaddr) : 0;
+		for (uint64_t done = 0; done < left;) {
+			ssize_t n = pread(in, buf, min(left - done, (uint64_t)bufsz), off + done);
+
+			if (n <= 0)
+				return pr_err_ret(n < 0 ? -errno : -EIO, "pages-%u.img is truncated", head->pages_id);
+			if (pwrite(fd, buf, n, at + done) != n)
+				return pr_err_ret(-errno ?: -EIO, "can't fill shared memory %llu",
+						  (unsigned long long)shmid);
+			done += n;
+		}
+		off += nr * PAGE_SIZE_4K;
+	}
+	return r;
 }
 
 int shmem_restore_prepare(struct mem_restore *mr, struct img_dir *dir)

@@ -82,6 +82,7 @@ struct fd_kind {
 
 extern const struct fd_kind reg_file_kind; /* files-reg.c */
 extern const struct fd_kind char_dev_kind; /* files-dev.c */
+extern const struct fd_kind memfd_kind;	   /* files-memfd.c */
 extern const struct fd_kind pipe_kind;	   /* pipes.c */
 
 /* The kind that restores entries of @type (NULL: none yet). */
@@ -122,6 +123,8 @@ struct file_desc *file_desc_at(size_t i);
 int reg_open_desc(struct file_desc *d, int flags, bool as_fd);
 /* Read remap-fpath.img and make the ghost files (after files.img). */
 int reg_collect_remaps(struct img_dir *dir);
+/* Set the SIGIO owner @f on @fd (@path for messages). */
+int restore_fown(int fd, const FownEntry *f, const char *path);
 /* Remove the temporary names of ghost files. */
 void reg_restore_fini(void);
 /* The directory fd paths are opened from ("/"), a service fd. */

@@ -73,6 +73,7 @@ struct rst_patch {
 	uint32_t pad;
 };
 #define RST_MAX_PATCHES 16
+#define RST_MAX_SEALS	8 /* memfds whose seals are added after the mappings */
 
 struct rst_mm_map {
 	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
@@ -100,7 +101,9 @@ struct rst_args {
 	int32_t sync_fd;
 	int32_t close_from; /* close_range(close_from, ~0) but status_fd and sync_fd */
 	int32_t has_mm;
-	int32_t pad0;
+	uint32_t nr_seals;
+	int32_t seal_fds[RST_MAX_SEALS]; /* fcntl(F_ADD_SEALS) once memory is mapped */
+	uint32_t seals[RST_MAX_SEALS];
 
 	struct rst_mm_map mm;
 	uint64_t auxv[RST_AUXV_MAX];

@@ -22,6 +22,8 @@
 #define NR_madvise     28
 #define NR_mremap      25
 #define NR_close_range 436
+#define NR_fcntl       72
+#define F_ADD_SEALS    1033
 
 #define PROT_WRITE	    0x2
 #define MAP_PRIVATE	    0x02
@@ -271,12 +273,24 @@ static void close_service_fds(const struct rst_args *a)
 	sys(NR_close_range, from, ~0U, 0, 0, 0, 0);
 }
 
+/* memfd seals: last, as F_SEAL_FUTURE_WRITE refuses new writable mappings. */
+static long add_seals(const struct rst_args *a)
+{
+	for (uint32_t i = 0; i < a->nr_seals; i++) {
+		long r = sys(NR_fcntl, a->seal_fds[i], F_ADD_SEALS, a->seals[i], 0, 0, 0);
+
+		if (is_err(r))
+			return FAIL(r, "can't add the seals of a memfd");
+	}
+	return 0;
+}
+
 int restorer_main(struct rst_args *a)
 {
 	const struct rst_task_state *ts = (const struct rst_task_state *)a->state_area;
 
 	if (park_specials(a) || unmap_criu(a) || map_vmas(a) || place_specials(a) || fill_pages(a) ||
-	    apply_patches(a) || protect_vmas(a) || restore_mm(a) || apply_state(a))
+	    apply_patches(a) || protect_vmas(a) || add_seals(a) || restore_mm(a) || apply_state(a))
 		goto fail;
 	close_service_fds(a);
 	/* The very last: afterwards only what the task's filters allow works. */
