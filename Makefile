@@ -142,7 +142,7 @@ test-build: all $(UNIT_BINS) $(PROG_BINS)
 test: test-build
 	$(Q)test/run-all.sh
 
-demo: all
+demo: all $(BUILD)/test/progs/counter
 	$(Q)scripts/demo.sh
 
 bench: all
