@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "restore: "
 #include "action-scripts.h"
@@ -258,11 +259,26 @@ static int wait_task(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
+/*
+ * Kill the half-restored task and make sure its pid is free when criu
+ * returns.  With -d the task is not criu's child (the helper that cloned it
+ * has exited): its subreaper collects the zombie, so wait for that, a while.
+ */
 static void kill_child(pid_t pid)
 {
+	int r;
+
 	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while ((r = waitpid(pid, NULL, 0)) < 0 && errno == EINTR)
 		;
+	if (r == pid)
+		return;
+	for (int i = 0; i < 500; i++) {
+		if (kill(pid, 0) && errno == ESRCH)
+			return;
+		usleep(10000);
+	}
+	pr_warn("process %d is killed but its reaper has not collected it yet\n", (int)pid);
 }
 
 static int restore(struct img_dir *dir, struct restore_task *t, struct restore_stats *rs, uint64_t t0)

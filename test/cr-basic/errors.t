@@ -70,8 +70,10 @@ mkdir -p "$T/good"
 wait_for 5 gone "$pid"
 reap "$pid"
 
-# none_left: the pid is free (no process, not even a zombie) after a failed restore
-none_left() { wait_for 5 gone "$pid" && ! grep -qs '^State:.*[RSDT]' "/proc/$pid/status"; }
+# none_left: the pid is free (no process, not even a zombie) as soon as a
+# failed restore returns: with -d the killed task is not criu's child, criu
+# must still not return before its reaper has collected it
+none_left() { [ ! -e "/proc/$pid" ]; }
 
 # restore_fail NAME PATTERN DIR
 restore_fail() {
@@ -120,6 +122,25 @@ if [ -z "$off" ]; then
 else
 	printf '\xcc\xcc\xcc\xcc' | dd of="$(ls "$T"/vdso/pages-1.img)" bs=1 seek="$off" conv=notrunc status=none
 	restore_fail "restore of another kernel's vDSO missing a page" "another kernel's" "$T/vdso"
+fi
+
+# a core image of another process (here a counter dumped with -R): the
+# restorer fails inside the new task, which must not stay even as a zombie
+start_counter "$T/other.out"
+other=$pid
+mkdir -p "$T/other"
+if "$CRIU" dump -t "$other" -D "$T/other" -R -o dump.log; then
+	kill -9 "$other"
+	reap "$other"
+	pid=$(basename "$(ls "$T"/good/core-*.img)" .img)
+	pid=${pid#core-}
+	cp -r "$T/good" "$T/foreign"
+	cp "$T/other/core-$other.img" "$T/foreign/core-$pid.img"
+	restore_fail "restore with another process's core image" "restore of process $pid failed" "$T/foreign"
+else
+	fail "restore with another process's core image: dump -R failed"
+	kill -9 "$other"
+	reap "$other"
 fi
 
 cp -r "$T/good" "$T/nopstree"
