@@ -26,6 +26,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -40,6 +41,11 @@
 #endif
 
 #define STACK_SIZE (64 << 10)
+
+static inline size_t min_sz(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
 
 static inline unsigned int min_u(unsigned int a, unsigned int b)
 {
@@ -810,7 +816,11 @@ static int dump_batch(struct parasite_ctl *ctl, int fd, size_t total)
 	close(p[1][1]);
 	if (!r) {
 		for (size_t done = 0, k = 0; done < total && !d; done += a->chunk, k++)
-			d = drain(p[k & 1][0], fd, min_u(a->chunk, total - done));
+			d = drain(p[k & 1][0], fd, min_sz(a->chunk, total - done)); /* total may pass 4 GiB */
+		/* Every byte the task sent must have been taken, in order. */
+		for (int i = 0, left = 0; i < 2 && !d; i++)
+			if (ioctl(p[i][0], FIONREAD, &left) == 0 && left)
+				d = pr_err_ret(-EPROTO, "%d bytes of %d's pages left in a pipe", left, ctl->info.pid);
 		/* Unread data or a closed pipe makes the task's side stop too. */
 		close(p[0][0]);
 		close(p[1][0]);
