@@ -7,6 +7,7 @@
  *   test-infect MODE [ROUNDS]     MODE: a victim mode (see victim.c)
  *   test-infect errors            parasite faults, a task dying while infected
  */
+#include <pthread.h>
 #include <linux/kcmp.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -218,6 +219,81 @@ static void test_crash(unsigned int thread)
 		fail("crash: release");
 }
 
+/* Count what comes out of the read end @arg (an int), in a thread. */
+static void *count_bytes(void *arg)
+{
+	static char buf[1 << 20];
+	uint64_t *n = malloc(sizeof(*n));
+	int fd = *(int *)arg;
+	ssize_t r;
+
+	*n = 0;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		*n += (uint64_t)r;
+	return n;
+}
+
+/*
+ * An area of more than 4 GiB goes through the page path whole: every byte,
+ * no more.  The area is mapped in the victim untouched (its pages are the
+ * zero page), so this costs time, not memory.
+ */
+static void test_huge_pages(void)
+{
+	const size_t len = (4UL << 30) + (64UL << 10);
+	unsigned long args[6] = {
+		0, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, (unsigned long)-1, 0
+	};
+	struct parasite_ctl *ctl;
+	uint64_t *got = NULL;
+	pthread_t th;
+	long addr = 0;
+	int p[2], r;
+
+	if (victim_start(&v, "busy"))
+		return;
+	if (compel_seize(v.pid, 0, &ctl)) {
+		fail("huge pages: seize");
+		goto out_victim;
+	}
+	r = compel_syscall(ctl, 0, SYS_mmap, &addr, args);
+	if (r || addr < 0 || compel_infect(ctl, &test_parasite_blob, ARGS_SIZE)) {
+		fail("huge pages: mmap %ld or infect %d", addr, r);
+		goto out_release;
+	}
+	if (pipe(p) || pthread_create(&th, NULL, count_bytes, &p[0])) {
+		fail("huge pages: pipe or thread");
+		goto out_cure;
+	}
+	struct iovec iov = { (void *)addr, len };
+	r = compel_dump_pages(ctl, &iov, 1, p[1]);
+	close(p[1]);
+	pthread_join(th, (void **)&got);
+	close(p[0]);
+	if (r || !got || *got != len)
+		fail("huge pages: compel_dump_pages of %zu bytes gave %d, %llu bytes came out", len, r,
+		     got ? (unsigned long long)*got : 0ULL);
+	else
+		pass("huge pages: an area of 4 GiB + 64 KiB comes out whole");
+	free(got);
+out_cure:
+	if (compel_cure(ctl))
+		fail("huge pages: cure");
+	else {
+		unsigned long un[6] = { (unsigned long)addr, len };
+		long ret = -1;
+
+		if (compel_syscall(ctl, 0, SYS_munmap, &ret, un) || ret)
+			fail("huge pages: munmap in the victim gave %ld", ret);
+	}
+out_release:
+	if (compel_release(ctl))
+		fail("huge pages: release");
+out_victim:
+	usleep(200000); /* let it make progress of its own before it checks */
+	victim_finish(&v, "q", NULL, 0);
+}
+
 static void test_errors(void)
 {
 	struct parasite_ctl *ctl;
@@ -264,6 +340,10 @@ int main(int argc, char **argv)
 	alarm(150);
 	if (!strcmp(mode, "errors")) {
 		test_errors();
+		return nr_fail ? 1 : 0;
+	}
+	if (!strcmp(mode, "huge")) {
+		test_huge_pages();
 		return nr_fail ? 1 : 0;
 	}
 	if (victim_start(&v, mode))

@@ -11,6 +11,6 @@ if [ ! -x "$bin/test-infect" ]; then
 	skip "compel infect: $bin/test-infect is not built (make test-build)"
 	exit 0
 fi
-for mode in busy sleep read poll ppoll futex threads churn stopped sigread seccomp errors; do
+for mode in busy sleep read poll ppoll futex threads churn stopped sigread seccomp errors huge; do
 	"$bin/test-infect" "$mode" 100 || echo "FAIL: compel infect $mode: driver exited with status $?"
 done
