@@ -167,6 +167,16 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 	return r ?: c;
 }
 
+/* The task is gone or a zombie (killed while being dumped, say). */
+static bool task_died(pid_t pid)
+{
+	struct proc_stat ps;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	return !proc_read_stat(pid, &ps) && (ps.state == 'Z' || ps.state == 'X');
+}
+
 static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats *st)
 {
 	struct mem_dump md;
@@ -334,6 +344,8 @@ int cr_dump_tasks(void)
 out_release:
 	if (compel_release(t.ctl))
 		pr_err("can't release process %d cleanly\n", (int)t.pid);
+	else if (task_died(t.pid))
+		pr_err("dump of process %d failed: it died while being dumped\n", (int)t.pid);
 	else
 		pr_err("dump of process %d failed: it goes on running untouched\n", (int)t.pid);
 	goto out_free;

@@ -63,6 +63,23 @@ fi
 kill -9 "$pid" $kid
 reap "$pid"
 
+# a task killed while being dumped (here by the post-dump script, which
+# then fails the dump): the error says it died, not that it runs on
+cat >"$T/kill.sh" <<'EOF'
+#!/bin/sh
+[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
+kill -9 "$VICTIM"
+exit 1
+EOF
+chmod +x "$T/kill.sh"
+start_counter "$T/dies.out"
+mkdir -p "$T/dies"
+expect_fail "dump of a task that dies while dumped" "it died while being dumped" \
+	env VICTIM="$pid" "$CRIU" dump -t "$pid" -D "$T/dies" --action-script "$T/kill.sh" &&
+	pass "dump of a task that dies while dumped"
+kill -9 "$pid" 2>/dev/null
+reap "$pid"
+
 # --- a good set of images to break
 start_counter "$T/good.out"
 mkdir -p "$T/good"
