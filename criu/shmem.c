@@ -229,6 +229,24 @@ void shmem_dump_fini(void)
 	nr_objs = 0;
 }
 
+/*
+ * The next entry of pagemap-shmem-@shmid.img with its page count in *@nr,
+ * checked: present pages, page-aligned, no overflow.  1, 0 at the end, -errno.
+ */
+static int shmem_next_entry(struct cr_img *pm, uint64_t shmid, PagemapEntry **e, uint64_t *nr)
+{
+	int r = img_read_entry(pm, NULL, (void **)e);
+
+	if (r <= 0)
+		return r;
+	*nr = (*e)->has_nr_pages ? (*e)->nr_pages : (*e)->compat_nr_pages;
+	if ((*e)->has_flags && !((*e)->flags & PE_PRESENT))
+		return pr_err_ret(-EOPNOTSUPP, "shared memory pages that are not in the image");
+	if ((*e)->vaddr & (PAGE_SIZE_4K - 1) || *nr > (UINT64_MAX - (*e)->vaddr) / PAGE_SIZE_4K)
+		return pr_err_ret(-EINVAL, "a malformed entry in pagemap-shmem-%llu.img", (unsigned long long)shmid);
+	return 1;
+}
+
 /* ------------------------------------------------------------ restore */
 
 /* The pages of object @shmid for the VMA @v (its part from @pgoff). */
@@ -277,15 +295,9 @@ static int add_obj_runs(struct mem_restore *mr, struct img_dir *dir, uint64_t sh
 		PagemapEntry *e _cleanup_msg_ = NULL;
 		uint64_t nr, s, t;
 
-		r = img_read_entry(pm, NULL, (void **)&e);
+		r = shmem_next_entry(pm, shmid, &e, &nr);
 		if (r <= 0)
 			break;
-		nr = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
-		if (e->has_flags && !(e->flags & PE_PRESENT))
-			return pr_err_ret(-EOPNOTSUPP, "shared memory pages that are not in the image");
-		if (e->vaddr & (PAGE_SIZE_4K - 1) || nr > (UINT64_MAX - e->vaddr) / PAGE_SIZE_4K)
-			return pr_err_ret(-EINVAL, "a malformed entry in pagemap-shmem-%llu.img",
-					  (unsigned long long)shmid);
 		/* The part of [vaddr, vaddr + nr pages) this VMA shows. */
 		s = max(e->vaddr, pgoff);
 		t = min(e->vaddr + nr * PAGE_SIZE_4K, pgoff + len);
@@ -335,15 +347,9 @@ int shmem_restore_file(struct img_dir *dir, uint64_t shmid, int fd, uint64_t siz
 		PagemapEntry *e _cleanup_msg_ = NULL;
 		uint64_t nr, at, left;
 
-		r = img_read_entry(pm, NULL, (void **)&e);
+		r = shmem_next_entry(pm, shmid, &e, &nr);
 		if (r <= 0)
 			break;
-		nr = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
-		if (e->has_flags && !(e->flags & PE_PRESENT))
-			return pr_err_ret(-EOPNOTSUPP, "shared memory pages that are not in the image");
-		if (e->vaddr & (PAGE_SIZE_4K - 1) || nr > (UINT64_MAX - e->vaddr) / PAGE_SIZE_4K)
-			return pr_err_ret(-EINVAL, "a malformed entry in pagemap-shmem-%llu.img",
-					  (unsigned long long)shmid);
 		/* Pages past the end of the object (its last page's tail) are not written. */
 		at = e->vaddr;
 		left = e->vaddr < size ? min(nr * PAGE_SIZE_4K, size - e->vaddr) : 0;
