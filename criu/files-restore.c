@@ -142,6 +142,12 @@ int files_collect(struct img_dir *dir)
 		return pr_err_ret(-errno, "can't open /");
 	rst.collected = true;
 	r = memfd_collect(dir);
+	for (size_t i = 0; !r && i < fd_kinds_nr(); i++) {
+		const struct fd_kind *k = fd_kind_at(i);
+
+		if (k && k->collect_images)
+			r = k->collect_images(dir);
+	}
 	if (r)
 		return r;
 
@@ -434,6 +440,12 @@ void files_restore_fini(void)
 	reg_restore_fini();
 	fs_restore_fini();
 	memfd_restore_fini();
+	for (size_t i = 0; i < fd_kinds_nr(); i++) {
+		const struct fd_kind *k = fd_kind_at(i);
+
+		if (k && k->restore_fini)
+			k->restore_fini();
+	}
 	for (size_t i = 0; i < rst.nr_tasks; i++) {
 		for (size_t j = 0; j < rst.tasks[i].nr; j++)
 			img_msg_free(rst.tasks[i].fdi[j]);

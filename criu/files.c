@@ -42,11 +42,21 @@
  * before the generic path-opened kind).  Restore looks kinds up by type.
  */
 static const struct fd_kind *const fd_kinds[] = {
-	&char_dev_kind,
-	&memfd_kind,
-	&pipe_kind,
-	&reg_file_kind,
+	&tty_kind,     &char_dev_kind, &memfd_kind,    &fifo_kind,     &pipe_kind,
+	&unix_sk_kind, &inet_sk_kind,  &eventfd_kind,  &signalfd_kind, &timerfd_kind,
+	&epoll_kind,   &inotify_kind,  &fanotify_kind, &pidfd_kind,    &reg_file_kind,
 };
+
+/* The @i-th kind of the registry, NULL for a weak kind not built in. */
+const struct fd_kind *fd_kind_at(size_t i)
+{
+	return i < ARRAY_SIZE(fd_kinds) ? fd_kinds[i] : NULL;
+}
+
+size_t fd_kinds_nr(void)
+{
+	return ARRAY_SIZE(fd_kinds);
+}
 
 /* ================================================================ dump */
 
@@ -314,7 +324,7 @@ static int refuse(const struct fd_parms *p)
 static const struct fd_kind *kind_of(const struct fd_parms *p)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
-		if (fd_kinds[i]->match && fd_kinds[i]->match(p))
+		if (fd_kinds[i] && fd_kinds[i]->match && fd_kinds[i]->match(p))
 			return fd_kinds[i];
 	return NULL;
 }
@@ -611,6 +621,9 @@ int files_dump_finish(struct img_dir *dir)
 	r = reg_dump_finish(dir);
 	if (!r)
 		r = memfd_dump_finish(dir);
+	for (size_t i = 0; !r && i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i] && fd_kinds[i]->dump_finish)
+			r = fd_kinds[i]->dump_finish(dir);
 	if (r)
 		return r;
 	r = img_open(dir, CR_IMG_FILES, IMG_WRITE, 0, &img);
@@ -644,12 +657,15 @@ void files_dump_fini(void)
 	memset(&dump, 0, sizeof(dump));
 	reg_dump_fini();
 	memfd_dump_fini();
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i] && fd_kinds[i]->dump_fini)
+			fd_kinds[i]->dump_fini();
 }
 
 const struct fd_kind *fd_kind_by_type(FdTypes type)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
-		if (fd_kinds[i]->type == type && fd_kinds[i]->open)
+		if (fd_kinds[i] && fd_kinds[i]->type == type && fd_kinds[i]->open)
 			return fd_kinds[i];
 	return NULL;
 }

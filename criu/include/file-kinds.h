@@ -78,13 +78,45 @@ struct fd_kind {
 	int (*open)(struct file_desc *d, int *fd);
 	/* Restore: after every fd of the task is at its number (may be NULL). */
 	int (*post_open)(struct file_desc *d, int fd);
+
+	/*
+	 * Hooks for kinds with images of their own (pipes-data.img,
+	 * tty-info.img, sk-queues.img...); each may be NULL.  Called once per
+	 * operation for every kind of the registry, in table order.
+	 */
+	/* Dump: from files_dump_finish(), after every task, before files.img. */
+	int (*dump_finish)(struct img_dir *dir);
+	/* Dump: from files_dump_fini(); always, also after an error. */
+	void (*dump_fini)(void);
+	/* Restore: from files_collect(), before any entry's collect(). */
+	int (*collect_images)(struct img_dir *dir);
+	/* Restore: from files_restore_fini(); always. */
+	void (*restore_fini)(void);
 };
 
 extern const struct fd_kind reg_file_kind; /* files-reg.c */
 extern const struct fd_kind char_dev_kind; /* files-dev.c */
 extern const struct fd_kind memfd_kind;	   /* files-memfd.c */
 extern const struct fd_kind pipe_kind;	   /* pipes.c */
+/*
+ * Kinds being written (weak: the registry skips a kind whose file is not
+ * in the build yet, and its descriptors are refused by name as before).
+ */
+extern const struct fd_kind tty_kind __attribute__((weak));	 /* files-tty.c */
+extern const struct fd_kind fifo_kind __attribute__((weak));	 /* fifo.c */
+extern const struct fd_kind unix_sk_kind __attribute__((weak));	 /* sk-unix.c */
+extern const struct fd_kind inet_sk_kind __attribute__((weak));	 /* sk-inet.c */
+extern const struct fd_kind eventfd_kind __attribute__((weak));	 /* files-eventfd.c */
+extern const struct fd_kind signalfd_kind __attribute__((weak)); /* files-signalfd.c */
+extern const struct fd_kind timerfd_kind __attribute__((weak));	 /* files-timerfd.c */
+extern const struct fd_kind epoll_kind __attribute__((weak));	 /* files-epoll.c */
+extern const struct fd_kind inotify_kind __attribute__((weak));	 /* files-fsnotify.c */
+extern const struct fd_kind fanotify_kind __attribute__((weak)); /* files-fsnotify.c */
+extern const struct fd_kind pidfd_kind __attribute__((weak));	 /* files-pidfd.c */
 
+/* The registry, in dump order; fd_kind_at() is NULL for a kind not built in. */
+const struct fd_kind *fd_kind_at(size_t i);
+size_t fd_kinds_nr(void);
 /* The kind that restores entries of @type (NULL: none yet). */
 const struct fd_kind *fd_kind_by_type(FdTypes type);
 /* Make *@v (of *@max elements of @size) hold @need elements. */
