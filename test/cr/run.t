@@ -12,6 +12,9 @@ BIN=$CRIU_TOP/${BUILD:-build}/test/cr
 KEEP=$CRIU_TOP/${BUILD:-build}/test-logs/cr
 
 
+# Extra criu options of a test (both dump and restore), from its list line.
+declare -A OPTS
+
 # Start test $1 with output to $2; sets $pid.
 start_test() {
 	local name=$1 out=$2
@@ -24,21 +27,23 @@ start_test() {
 
 run_one() {
 	local name=$1 mode=$2 w=$T/$1.$2 why=
+	local -a o
+	read -ra o <<<"${OPTS[$name]}"
 	mkdir -p "$w/img" "$w/img2"
 	local out=$w/out
 	if ! start_test "$name" "$out"; then
 		why="did not get ready"
 	elif [ "$mode" = leave-running ]; then
-		if ! "$CRIU" dump -t "$pid" -D "$w/img" -R -v4 -o dump1.log 2>"$w/dump1.err"; then
+		if ! "$CRIU" dump "${o[@]}" -t "$pid" -D "$w/img" -R -v4 -o dump1.log 2>"$w/dump1.err"; then
 			why="dump -R failed"
 		elif gone "$pid"; then
 			why="task gone after dump -R"
-		elif ! "$CRIU" dump -t "$pid" -D "$w/img2" -v4 -o dump.log 2>"$w/dump.err"; then
+		elif ! "$CRIU" dump "${o[@]}" -t "$pid" -D "$w/img2" -v4 -o dump.log 2>"$w/dump.err"; then
 			why="second dump failed"
 		fi
 		img=$w/img2
 	else
-		if ! "$CRIU" dump -t "$pid" -D "$w/img" -v4 -o dump.log 2>"$w/dump.err"; then
+		if ! "$CRIU" dump "${o[@]}" -t "$pid" -D "$w/img" -v4 -o dump.log 2>"$w/dump.err"; then
 			why="dump failed"
 		fi
 		img=$w/img
@@ -48,7 +53,7 @@ run_one() {
 			why="task still running after dump"
 		else
 			reap "$pid"
-			if ! "$CRIU" restore -D "$img" -d -v4 -o restore.log 2>"$w/restore.err"; then
+			if ! "$CRIU" restore "${o[@]}" -D "$img" -d -v4 -o restore.log 2>"$w/restore.err"; then
 				why="restore failed"
 			elif gone "$pid"; then
 				why="restored task is not running"
@@ -95,11 +100,20 @@ run_baseline() {
 	fi
 }
 
+names=()
 if [ $# -gt 0 ]; then
 	names=("$@")
+	while read -r n rest; do
+		OPTS[$n]=$rest
+	done < <(cat "$CRIU_TOP/test/cr/list" "$CRIU_TOP"/test/cr/lists/*.list 2>/dev/null | grep -v '^#' | awk 'NF')
 	all=("$@")
 else
-	mapfile -t names < <(grep -v '^#' "$CRIU_TOP/test/cr/list" | awk 'NF {print $1}')
+	# test/cr/list, then one list per area in test/cr/lists/*.list:
+	# "NAME [criu options for dump and restore]".
+	while read -r n rest; do
+		names+=("$n")
+		OPTS[$n]=$rest
+	done < <(cat "$CRIU_TOP/test/cr/list" "$CRIU_TOP"/test/cr/lists/*.list 2>/dev/null | grep -v '^#' | awk 'NF')
 	mapfile -t all < <(cd "$CRIU_TOP/test/cr/progs" && ls *.c | sed 's/\.c$//')
 fi
 for n in "${all[@]}"; do
