@@ -14,7 +14,8 @@ protobuf-c-compiler libprotobuf-c-dev
 protobuf-compiler python3 python3-protobuf
 libnl-3-dev libnl-route-3-dev libcap-dev libbsd-dev libnet1-dev
 clang-format clang libclang-rt-14-dev
-iproute2 procps util-linux
+iproute2 procps util-linux bsdutils
+iptables nftables redis-server redis-tools nginx-light socat tmux
 "
 
 missing() {
