@@ -3,7 +3,8 @@
  * its mm image, laid out as CRIU 4.2 writes them: registers (arch), the
  * task and thread state (task-state.h: signals, creds, timers, limits,
  * rseq...) and what only the dump knows (task state, stop signal, cgroup
- * set); the mm's code/data/stack bounds, auxv, exe, brk and dumpable.
+ * set); the core-TID.img of every other thread (threads.h); the mm's
+ * code/data/stack bounds, auxv, exe, brk and dumpable.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "files.h"
 #include "log.h"
 #include "task-state.h"
+#include "threads.h"
 
 /* task_core_entry.task_state values (CRIU's TASK_*) */
 #define TASK_ALIVE   1
@@ -51,6 +53,60 @@ int dump_task_core(struct dump_task *t, CoreEntry **out)
 	th->has_cg_set = true;
 	th->cg_set = 1;
 	*out = core;
+	return 0;
+}
+
+/*
+ * Thread @i (not the leader) of the seized, infected task: its parasite
+ * answer (tid address, sigaltstack, pdeath signal, securebits, timer
+ * slack are the thread's own), then its core as CRIU writes a thread's:
+ * registers and thread state, no task part.
+ */
+static int dump_one_thread(struct dump_task *t, unsigned int i, struct img_dir *dir)
+{
+	const struct compel_thread_info *ti = compel_thread(t->ctl, i);
+	struct parasite_task_state pts;
+	struct arena *a = &t->a;
+	CoreEntry *core = arena_new(a, CoreEntry);
+	ThreadCoreEntry *th = arena_new(a, ThreadCoreEntry);
+	int r, ret = 0;
+
+	if (!core || !th)
+		return -ENOMEM;
+	r = compel_rpc(t->ctl, i, PARASITE_CMD_TASK_STATE, &ret);
+	if (!r && ret)
+		r = pr_err_ret(ret, "the parasite can't read the state of thread %d", (int)ti->tid);
+	if (r)
+		return pr_err_ret(r, "can't ask thread %d of %d about its state", (int)ti->tid, (int)t->pid);
+	memcpy(&pts, compel_args(t->ctl), sizeof(pts));
+
+	/* after the command: a signal it met may have refreshed the saved state */
+	ti = compel_thread(t->ctl, i);
+	core_entry__init(core);
+	thread_core_entry__init(th);
+	core->thread_core = th;
+	r = arch_dump_thread_info(a, core, ti);
+	if (!r)
+		r = dump_thread_state(t->ctl, i, &pts, a, core);
+	if (r)
+		return pr_err_ret(r, "can't dump thread %d of %d", (int)ti->tid, (int)t->pid);
+	th->has_cg_set = true;
+	th->cg_set = 1;
+	return img_write_one(dir, CR_IMG_CORE, ti->tid, core);
+}
+
+int dump_thread_cores(struct dump_task *t, struct img_dir *dir)
+{
+	unsigned int n = compel_task(t->ctl)->nr_threads;
+
+	for (unsigned int i = 1; i < n; i++) {
+		int r = dump_one_thread(t, i, dir);
+
+		if (r)
+			return r;
+	}
+	if (n > 1)
+		pr_info("process %d: %u threads dumped\n", (int)t->pid, n);
 	return 0;
 }
 

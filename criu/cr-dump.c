@@ -30,6 +30,7 @@
 #include "shmem.h"
 #include "stats.h"
 #include "task-state.h"
+#include "threads.h"
 
 #define PF_KTHREAD 0x00200000
 #define PAGES_ID   1
@@ -81,11 +82,6 @@ static int check_task(struct dump_task *t)
 	if (t->stat.state == 'Z' || t->stat.state == 'X') {
 		pr_err("process %d is a zombie: nothing to dump\n", (int)t->pid);
 		return -EINVAL;
-	}
-	if (t->status.threads > 1) {
-		pr_err("process %d has %d threads: multi-threaded tasks are not supported yet\n", (int)t->pid,
-		       t->status.threads);
-		return -EOPNOTSUPP;
 	}
 	r = children_of(t->pid, what, sizeof(what));
 	if (r < 0)
@@ -158,6 +154,8 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 	if (!r)
 		memcpy(&t->ps, compel_args(t->ctl), sizeof(t->ps));
 	if (!r)
+		r = dump_thread_cores(t, dir); /* threads.h */
+	if (!r)
 		r = mem_dump_pages(t->ctl, t->pid, md, dir, PAGES_ID);
 	if (!r)
 		r = shmem_dump_contents(dir, PAGES_ID + 1, &md->shmem_pages);
@@ -213,7 +211,7 @@ static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats 
 	if (!r)
 		r = files_dump_finish(dir);
 	if (!r)
-		r = pstree_write_one(dir, t->pid, t->stat.pgid, t->stat.sid);
+		r = pstree_write_one(dir, t->pid, t->stat.pgid, t->stat.sid, t->ctl);
 	if (!r)
 		r = task_state_dump_finish(dir); /* seccomp.img */
 	if (!r)
@@ -309,12 +307,6 @@ int cr_dump_tasks(void)
 	frozen = stats_now_us();
 	st.freezing_time = frozen - t0;
 	t.stopped = compel_task(t.ctl)->state == COMPEL_TASK_STOPPED;
-	if (compel_task(t.ctl)->nr_threads > 1) {
-		pr_err("process %d has %u threads: multi-threaded tasks are not supported yet\n", (int)t.pid,
-		       compel_task(t.ctl)->nr_threads);
-		r = -EOPNOTSUPP;
-		goto out_release;
-	}
 	proc_status_free(&t.status);
 	r = check_task(&t); /* a child or thread may have come meanwhile */
 	if (r)

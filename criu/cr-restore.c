@@ -34,6 +34,7 @@
 #include "restore.h"
 #include "stats.h"
 #include "task-state.h"
+#include "threads.h"
 #include "pie/include/restorer-state.h"
 #include "vdso.h"
 
@@ -62,6 +63,9 @@ static int read_images(struct img_dir *dir, struct restore_task *t)
 		return r;
 	if (t->core->mtype != ARCH_CORE_MTYPE || !t->core->tc || !t->core->thread_info)
 		return pr_err_ret(-EINVAL, "core-%d.img is not of an x86_64 task with its state", (int)t->pid);
+	r = restore_threads_read(dir, t->pe, t->core); /* threads.h */
+	if (r)
+		return r;
 	switch (t->core->tc->task_state) {
 	case TASK_ALIVE:
 	case TASK_STOPPED:
@@ -228,6 +232,8 @@ static int finish_task(struct restore_task *t, const struct rst_status *st)
 	task_state_sigframe(t->core, true, &mask, &ss); /* the altstack is the restorer's already */
 	if (!r)
 		r = compel_set_sigmask(ctl, 0, mask);
+	if (!r)
+		r = restore_threads_load(ctl, t->pid); /* threads.h */
 	if (r)
 		goto out;
 	if (run_scripts(ACT_PRE_RESUME, t->pid))
@@ -346,6 +352,7 @@ static void free_task(struct restore_task *t)
 	img_msg_free(t->core);
 	img_msg_free(t->ids);
 	mem_restore_free(&t->mr);
+	restore_threads_fini();
 }
 
 int cr_restore_tasks(void)

@@ -6,19 +6,26 @@
 #include "log.h"
 #include "pstree.h"
 
-int pstree_write_one(struct img_dir *dir, pid_t pid, pid_t pgid, pid_t sid)
+#include <compel.h>
+
+int pstree_write_one(struct img_dir *dir, pid_t pid, pid_t pgid, pid_t sid, const struct parasite_ctl *ctl)
 {
 	struct cr_img *img _cleanup_img_ = NULL;
 	PstreeEntry e = PSTREE_ENTRY__INIT;
-	uint32_t tid = pid;
+	unsigned int n = compel_task(ctl)->nr_threads;
+	_cleanup_free_ uint32_t *tids = xmalloc(n * sizeof(*tids));
 	int r;
 
+	if (!tids)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) /* the leader first */
+		tids[i] = compel_thread(ctl, i)->tid;
 	e.pid = pid;
 	e.ppid = 0;
 	e.pgid = pgid;
 	e.sid = sid;
-	e.n_threads = 1;
-	e.threads = &tid;
+	e.n_threads = n;
+	e.threads = tids;
 	r = img_open(dir, CR_IMG_PSTREE, IMG_WRITE, 0, &img);
 	if (r)
 		return r;
@@ -58,10 +65,9 @@ int pstree_read_one(struct img_dir *dir, PstreeEntry **out)
 		pr_err("pstree.img names pid %u: not a pid\n", e->pid);
 		return -EINVAL;
 	}
-	if (e->n_threads != 1 || e->threads[0] != e->pid) {
-		pr_err("process %u has %zu threads: multi-threaded tasks are not supported yet\n", e->pid,
-		       e->n_threads);
-		return -EOPNOTSUPP;
+	if (!e->n_threads || e->threads[0] != e->pid) {
+		pr_err("pstree.img: process %u does not list itself as its first thread\n", e->pid);
+		return -EINVAL;
 	}
 	*out = TAKE_PTR(e);
 	return 0;

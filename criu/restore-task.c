@@ -27,6 +27,7 @@
 #include "log.h"
 #include "restore.h"
 #include "task-state.h"
+#include "threads.h"
 
 #define TASK_SIZE_MAX	 0x7ffffffff000ULL
 #define RESTORER_STACK	 (64UL << 10)
@@ -216,14 +217,18 @@ static int enter_restorer(struct restore_task *t)
 	size_t args_len = PAGE_ALIGN(sizeof(struct rst_args));
 	size_t vmas_len = PAGE_ALIGN(mr->nr_vmas * sizeof(struct rst_vma));
 	size_t runs_len = PAGE_ALIGN(mr->nr_runs * sizeof(struct rst_run));
-	size_t state_size = restorer_state_size(&t->core, 1), state_len = PAGE_ALIGN(state_size);
+	unsigned int nr_cores;
+	CoreEntry *const *cores = restore_threads_cores(t->pid, &t->core, &nr_cores); /* threads.h */
+	size_t state_size = restorer_state_size(cores, nr_cores), state_len = PAGE_ALIGN(state_size);
+	size_t threads_len = restore_threads_bootstrap_size(t->pid);
 	size_t park_len = 0, len;
 	char *base;
 	int r;
 
 	for (unsigned int i = 0; i < t->vdso.nr_special; i++)
 		park_len += t->vdso.special[i].len;
-	len = blob_len + args_len + vmas_len + runs_len + state_len + PAGE_ALIGN(park_len) + RESTORER_STACK;
+	len = blob_len + args_len + vmas_len + runs_len + state_len + PAGE_ALIGN(park_len) + RESTORER_STACK +
+	      threads_len;
 	base = map_bootstrap(mr, len);
 	if (!base)
 		return pr_err_ret(-ENOMEM, "no room of %zu bytes for the restorer in the task's layout", len);
@@ -238,10 +243,11 @@ static int enter_restorer(struct restore_task *t)
 	char *vmas = (char *)a + args_len, *runs = vmas + vmas_len, *state = runs + runs_len;
 	char *park = state + state_len;
 
-	r = restorer_state_prepare(&t->core, 1, mr->mm, state, state_size);
+	r = restorer_state_prepare(cores, nr_cores, mr->mm, state, state_size);
 	if (r)
 		return r;
 	a->state_area = (uint64_t)state;
+	restore_threads_fill(t->pid, a, base + len - threads_len);
 	a->state_size = state_size;
 	a->has_seccomp = t->core->thread_core && t->core->thread_core->has_seccomp_mode &&
 			 t->core->thread_core->seccomp_mode != SECCOMP_MODE__disabled;

@@ -14,10 +14,12 @@
 #include "image.h"
 #include "images/pstree.pb-c.h"
 
-/* Write pstree.img for the one process @pid (root: ppid 0). */
-int pstree_write_one(struct img_dir *dir, pid_t pid, pid_t pgid, pid_t sid) __must_check;
+struct parasite_ctl;
 
-/* Read pstree.img: exactly one process with one thread.  Caller frees *e. */
+/* Write pstree.img for the one process @pid (root: ppid 0), with the threads @ctl seized. */
+int pstree_write_one(struct img_dir *dir, pid_t pid, pid_t pgid, pid_t sid, const struct parasite_ctl *ctl) __must_check;
+
+/* Read pstree.img: exactly one process, its threads leader first.  Caller frees *e. */
 int pstree_read_one(struct img_dir *dir, PstreeEntry **e) __must_check;
 
 #endif /* CRIU_PSTREE_H */

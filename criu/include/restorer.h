@@ -6,18 +6,20 @@
  * the task's dumped layout and in its own, and lays it out as
  *
  *	[blob image + bss][rst_args][rst_vma[]][rst_run[]][task state][park][stack]
+ *	[rst_thread[]][a stack per thread]	(tasks with more than one thread)
  *
  * then jumps to the blob's entry with the stack at the end and rdi =
  * &args.  Pointers in rst_args are absolute addresses inside the area.
  *
  * The restorer: moves this kernel's vDSO areas into "park" (inside the
  * area), unmaps everything else criu had, moves the vDSO to the dumped
- * addresses, maps every VMA, reads the pages, sets up the mm, applies the
- * task-state block (task-state.h: signals, creds, timers... seccomp last),
- * closes criu's fds but status_fd and sync_fd, writes one struct
- * rst_status to status_fd and waits in read(sync_fd) with every signal
- * blocked (a task under seccomp spins instead: its filters may not allow
- * the read).  criu then seizes it, closes both fds and unmaps the bootstrap
+ * addresses, maps every VMA, reads the pages, sets up the mm, creates the
+ * other threads (struct rst_thread) and waits until each applied its own
+ * state, applies the leader's part of the task-state block (task-state.h:
+ * signals, creds, timers... seccomp last), closes criu's fds but status_fd
+ * and sync_fd, writes one struct rst_status to status_fd and waits in
+ * read(sync_fd) with every signal blocked (a task under seccomp spins
+ * instead: its filters may not allow the read).  criu then seizes it, closes both fds and unmaps the bootstrap
  * area in it, loads the registers and lets it go.  criu never writes to
  * sync_fd: the read ends (EOF) only when criu died, and the restorer then
  * exits, so a criu killed halfway leaves nothing behind.  On an error the
@@ -113,7 +115,33 @@ struct rst_args {
 	/* the task-state block (criu/pie/include/restorer-state.h) */
 	uint64_t state_area;
 	uint64_t state_size;
+
+	/* the other threads (struct rst_thread[nr_threads]), see below */
+	uint32_t nr_threads;
+	uint32_t threads_done; /* futex word: threads done with their state */
+	uint64_t threads;
 };
+
+/*
+ * A thread of the task other than the leader.  Once the memory is in place
+ * the leader creates each with clone3() and set_tid = @tid, on its own
+ * stack inside the bootstrap area; the thread applies its entry @idx of the
+ * task-state block (rst_apply_thread_state(), then rst_apply_seccomp()),
+ * writes @ret, counts itself in rst_args.threads_done and waits there for
+ * criu, which seizes the whole task and loads every thread's registers.
+ * The leader goes on with its own state only when every thread is done,
+ * and fails the restore (exit_group) if one failed.
+ */
+struct rst_thread {
+	int32_t tid;
+	uint32_t idx;	    /* in the task-state block's thread table */
+	uint64_t stack;	    /* lowest address of its stack */
+	uint64_t stack_len; /* bytes */
+	uint64_t args;	    /* the rst_args, for the thread */
+	int32_t ret;	    /* 0 or -errno, by the thread */
+	uint32_t park;	    /* futex word it waits on, never changed */
+};
+#define RST_THREAD_STACK (32UL << 10)
 
 /* What the restorer reports on status_fd. */
 struct rst_status {

@@ -23,11 +23,14 @@
  *    bounding set and the securebits (both need CAP_SETPCAP, so kept in
  *    the sets until here), and the final capset;
  *  - pdeath signal and dumpable after the credentials: a credential change
- *    resets both;
+ *    resets both (dumpable is the mm's: the restorer runs the other
+ *    threads' rst_apply_thread_state() to the end before the leader's
+ *    rst_apply_task_state(), so it comes after every thread's credentials);
  *  - the process-wide pending signals from the leader: only a thread whose
  *    tid is the pid may queue a signal with a kernel si_code for it;
  *  - seccomp last, on its own (rst_apply_seccomp).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,15 +100,19 @@ static struct rst_thread_state *thread_at(const struct rst_task_state *ts, unsig
 	return (struct rst_thread_state *)area_at(ts, ts->threads_off) + idx;
 }
 
+/* The first failure is the one told (threads apply their state side by side). */
 static int failed(struct rst_task_state *ts, int step, int arg, long err)
 {
-	ts->err_step = step;
-	ts->err_arg = arg;
-	ts->err_code = (int32_t)(err < 0 ? err : -22 /* EINVAL: a wrong answer */);
-	return ts->err_code;
+	int32_t none = RST_STEP_NONE, code = (int32_t)(err < 0 ? err : -22 /* EINVAL: a wrong answer */);
+
+	if (__atomic_compare_exchange_n(&ts->err_step, &none, step, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		ts->err_arg = arg;
+		ts->err_code = code;
+	}
+	return code;
 }
 
-static int valid(struct rst_task_state *ts)
+static int valid(const struct rst_task_state *ts)
 {
 	return ts->magic == RST_STATE_MAGIC && ts->version == RST_STATE_VERSION;
 }
@@ -416,6 +423,15 @@ int rst_apply_task_state(void *area)
 			return failed(ts, RST_STEP_SIGCHLD, RST_SIGCHLD, r);
 	}
 	return 0;
+}
+
+uint32_t rst_thread_seccomp_mode(const void *area, unsigned int idx)
+{
+	const struct rst_task_state *ts = area;
+
+	if (!valid(ts) || idx >= ts->nr_threads)
+		return 0;
+	return thread_at(ts, idx)->seccomp_mode;
 }
 
 /* struct sock_fprog */

@@ -23,7 +23,18 @@
 #define NR_mremap      25
 #define NR_close_range 436
 #define NR_fcntl       72
+#define NR_futex       202
 #define F_ADD_SEALS    1033
+
+#define CLONE_VM      0x00000100
+#define CLONE_FS      0x00000200
+#define CLONE_FILES   0x00000400
+#define CLONE_SIGHAND 0x00000800
+#define CLONE_THREAD  0x00010000
+#define CLONE_SYSVSEM 0x00040000
+#define FUTEX_WAIT    0
+#define FUTEX_WAKE    1
+#define SECCOMP_OFF   0
 
 #define PROT_WRITE	    0x2
 #define MAP_PRIVATE	    0x02
@@ -285,12 +296,102 @@ static long add_seals(const struct rst_args *a)
 	return 0;
 }
 
+/* ------------------------------------------------------------ threads */
+
+/* clone3()'s struct clone_args (Linux 5.5 layout, set_tid included). */
+struct k_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+long rst_clone_thread(struct k_clone_args *ca, unsigned long size); /* restorer-head.S */
+
+static long futex(uint32_t *w, int op, uint32_t val, const void *timeout)
+{
+	return sys(NR_futex, (long)w, op, val, (long)timeout, 0, 0);
+}
+
+/*
+ * A thread's life in the restorer: its own state, seccomp last, then it
+ * counts itself done and waits for criu.  Under seccomp it makes no more
+ * syscalls (its filters may forbid them): the leader polls the count.
+ */
+static int thread_main(struct rst_thread *th)
+{
+	struct rst_args *a = (struct rst_args *)th->args;
+	void *area = (void *)a->state_area;
+	bool filtered = rst_thread_seccomp_mode(area, th->idx) != SECCOMP_OFF;
+	int r;
+
+	r = rst_apply_thread_state(area, th->idx);
+	if (!r)
+		r = rst_apply_seccomp(area, th->idx);
+	th->ret = r;
+	__atomic_add_fetch(&a->threads_done, 1, __ATOMIC_RELEASE);
+	if (filtered) {
+		for (;;)
+			__asm__ volatile("pause");
+	}
+	futex(&a->threads_done, FUTEX_WAKE, 1, 0);
+	if (r)
+		return 1; /* the leader sees it and ends the task */
+	for (;;)
+		futex(&th->park, FUTEX_WAIT, 0, 0);
+}
+
+/* Every other thread, with its own tid, on its own stack. */
+static long create_threads(struct rst_args *a)
+{
+	struct rst_thread *th = (struct rst_thread *)a->threads;
+
+	for (uint32_t i = 0; i < a->nr_threads; i++, th++) {
+		uint64_t top = (th->stack + th->stack_len - 16) & ~15ULL;
+		uint64_t tid = (uint64_t)th->tid;
+		struct k_clone_args ca = {
+			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+			.stack = th->stack,
+			.stack_size = top - th->stack,
+			.set_tid = (uint64_t)&tid,
+			.set_tid_size = 1,
+		};
+		long r;
+
+		((uint64_t *)top)[0] = (uint64_t)thread_main;
+		((uint64_t *)top)[1] = (uint64_t)th;
+		th->args = (uint64_t)a;
+		th->ret = 0;
+		r = rst_clone_thread(&ca, sizeof(ca));
+		if (is_err(r))
+			return FAIL(r, "can't create a thread with its tid (clone3)");
+		if (r != th->tid)
+			return FAIL(-EINVAL, "a thread got another tid");
+	}
+	return 0;
+}
+
+/* Until every thread applied its state; the first failure is the task's. */
+static long wait_threads(struct rst_args *a)
+{
+	const struct rst_thread *th = (const struct rst_thread *)a->threads;
+	/* 1 ms: a thread under seccomp can't wake us */
+	const int64_t tick[2] = { 0, 1000 * 1000 };
+	uint32_t done;
+
+	while ((done = __atomic_load_n(&a->threads_done, __ATOMIC_ACQUIRE)) < a->nr_threads)
+		futex(&a->threads_done, FUTEX_WAIT, done, tick);
+	for (uint32_t i = 0; i < a->nr_threads; i++)
+		if (th[i].ret)
+			return FAIL(th[i].ret, "a thread can't restore its state");
+	return 0;
+}
+
 int restorer_main(struct rst_args *a)
 {
 	const struct rst_task_state *ts = (const struct rst_task_state *)a->state_area;
 
 	if (park_specials(a) || unmap_criu(a) || map_vmas(a) || place_specials(a) || fill_pages(a) ||
-	    apply_patches(a) || protect_vmas(a) || add_seals(a) || restore_mm(a) || apply_state(a))
+	    apply_patches(a) || protect_vmas(a) || add_seals(a) || restore_mm(a) || create_threads(a) ||
+	    wait_threads(a) || apply_state(a))
 		goto fail;
 	close_service_fds(a);
 	/* The very last: afterwards only what the task's filters allow works. */

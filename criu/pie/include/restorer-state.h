@@ -188,7 +188,8 @@ struct rst_task_state {
  * (rseq, robust list and handlers point into it), from the thread they are
  * for: rst_apply_task_state() and rst_apply_seccomp(area, 0) from the
  * leader, rst_apply_thread_state(area, i) and rst_apply_seccomp(area, i)
- * from thread i (future: several threads).
+ * from thread i (each thread in itself, side by side: the first failure
+ * is the one err_* tells).
  *
  * rst_apply_seccomp() must come last: once it returned, only the syscalls
  * the task's filters allow work (in strict mode: read, write, _exit and
@@ -197,5 +198,7 @@ struct rst_task_state {
 int rst_apply_task_state(void *area);
 int rst_apply_thread_state(void *area, unsigned int idx);
 int rst_apply_seccomp(void *area, unsigned int idx);
+/* Thread @idx's seccomp mode (0: none), to know whether it may still make syscalls. */
+uint32_t rst_thread_seccomp_mode(const void *area, unsigned int idx);
 
 #endif /* CRIU_PIE_RESTORER_STATE_H */
