@@ -1,0 +1,81 @@
+/* A session leader whose controlling terminal is the slave of a pty it
+ * holds: after restore the slave is its controlling terminal again, with
+ * the session and foreground group it had, and job-control characters
+ * typed at the master signal the foreground group. */
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include "crtest.h"
+
+static volatile sig_atomic_t got_int;
+
+static void on_int(int sig)
+{
+	(void)sig;
+	got_int = 1;
+}
+
+static int stat_tty_nr(void)
+{
+	char buf[1024], *s;
+	int fd = open("/proc/self/stat", O_RDONLY), n, tty = -1;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	s = strrchr(buf, ')');
+	if (!s || sscanf(s + 1, " %*c %*d %*d %*d %d", &tty) != 1)
+		return -1;
+	return tty;
+}
+
+int main(int argc, char **argv)
+{
+	struct stat st;
+	int master, slave, tty;
+
+	crtest_init(argc, argv);
+	signal(SIGINT, on_int);
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) || unlockpt(master))
+		crtest_fail("posix_openpt: %m");
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	if (slave < 0 || ioctl(slave, TIOCSCTTY, 0))
+		crtest_fail("making %s the controlling terminal: %m", ptsname(master));
+	if (dup2(master, 20) < 0 || dup2(slave, 21) < 0)
+		crtest_fail("dup2: %m");
+	close(master);
+	close(slave);
+	master = 20, slave = 21;
+	tty = stat_tty_nr();
+	if (fstat(slave, &st) || tty != (int)(major(st.st_rdev) << 8 | minor(st.st_rdev)))
+		crtest_fail("tty_nr %d before the dump", tty);
+
+	crtest_ready();
+	crtest_wait();
+
+	if (fstat(slave, &st))
+		crtest_fail("fstat: %m");
+	tty = stat_tty_nr();
+	if (tty != (int)(major(st.st_rdev) << 8 | minor(st.st_rdev)))
+		crtest_fail("controlling terminal %#x, not the pty slave %u:%u", tty, major(st.st_rdev),
+			    minor(st.st_rdev));
+	if (tcgetsid(slave) != getpid())
+		crtest_fail("the terminal's session is %d", tcgetsid(slave));
+	if (tcgetpgrp(slave) != getpgrp())
+		crtest_fail("foreground group %d, not %d", tcgetpgrp(slave), getpgrp());
+	/* ^C at the master: SIGINT to the foreground group, that is us. */
+	if (write(master, "\003", 1) != 1)
+		crtest_fail("write to master: %m");
+	for (int i = 0; i < 100 && !got_int; i++)
+		usleep(10000);
+	if (!got_int)
+		crtest_fail("^C typed at the master did not signal the foreground group");
+	crtest_pass();
+}
