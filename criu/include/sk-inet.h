@@ -1,0 +1,70 @@
+/*
+ * Between sk-inet.c (the INETSK fd kind: TCP and UDP sockets over IPv4 and
+ * IPv6) and sk-tcp.c (established TCP connections through TCP_REPAIR, and
+ * their tcp-stream-<ino>.img).
+ */
+#ifndef CRIU_SK_INET_H
+#define CRIU_SK_INET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "net-lock.h"
+#include "images/sk-inet.pb-c.h"
+
+struct img_dir;
+
+/* A socket address of either family. */
+union inet_addr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+/*
+ * Build the address @port / @words (1 word for IPv4, 4 for IPv6, network
+ * order) of @family into @a; returns its length.  @ifindex is the IPv6
+ * scope (0: none).
+ */
+socklen_t inet_make_addr(union inet_addr *a, int family, uint32_t port, const uint32_t *words, unsigned int ifindex);
+
+/* ------------------------------------------------------------ dump */
+
+/*
+ * Dump the established connection of @lfd (criu's fd on the socket,
+ * @ino its inode) described by @c: lock it, switch the socket to repair
+ * mode, write tcp-stream-<ino>.img.  The socket stays in repair mode
+ * until tcp_dump_repair_off() (dump failed or -R) or criu's exit.
+ * @what names the fd for messages.
+ */
+int tcp_dump_connection(int lfd, uint32_t ino, const struct net_conn *c, const char *what);
+/* Write the tcp-stream images of the dumped connections (dump_finish). */
+int tcp_dump_write(struct img_dir *dir);
+/* Take every dumped connection out of repair mode (the tree resumes). */
+void tcp_dump_repair_off(void);
+/* Close criu's fds on the dumped connections (still in repair mode: no FIN, no RST). */
+void tcp_dump_fini(void);
+/* The TCP options (nodelay, cork, keepalive parameters) of @sk. */
+int tcp_dump_opts(int sk, TcpOptsEntry *to);
+
+/* ------------------------------------------------------------ restore */
+
+/* The tcp-stream image of one connection, read at collect time. */
+struct tcp_stream_rst;
+
+/* Read tcp-stream-<@ino>.img of @dir into *@out (one allocation: free()). */
+int tcp_restore_read(struct img_dir *dir, uint32_t ino, struct tcp_stream_rst **out);
+/*
+ * Make @sk (a new TCP socket, bound nowhere yet) the connection of @ie
+ * with the state @s: repair mode, sequence numbers, bind (@ifindex: IPv6
+ * scope or 0), connect, options, queues, window.  It is left in repair
+ * mode; tcp_restore_repair_off() ends that.
+ */
+int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_stream_rst *s, unsigned int ifindex);
+/* Leave repair mode (in the task, once its fds are in place). */
+int tcp_restore_repair_off(int sk);
+void tcp_restore_opts(int sk, const TcpOptsEntry *to);
+
+#endif /* CRIU_SK_INET_H */

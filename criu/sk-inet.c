@@ -1,0 +1,870 @@
+/*
+ * TCP and UDP sockets over IPv4 and IPv6: the INETSK kind of files.img
+ * (file_entry.isk, an inet_sk_entry, as CRIU writes it).
+ *
+ * Dump reads the socket through criu's own fd on it (the task's
+ * description, from files.c): family, type and protocol from getsockopt,
+ * the state, addresses, accept backlog and pending connections from
+ * NETLINK_SOCK_DIAG (inet_diag), the socket, IP and TCP options from
+ * getsockopt.  A socket inet_diag does not list (never bound, or bound but
+ * neither listening nor connected) is CLOSE with its getsockname()
+ * address.  Established connections go to sk-tcp.c (--tcp-established);
+ * without the option their dump is refused by name.
+ *
+ * Restore makes a new socket of the same family, type and protocol and
+ * brings it to its state: bound (with SO_REUSEADDR on while binding, since
+ * a connection and a listener may share the port), listening with its
+ * backlog, UDP connected, TCP connection rebuilt in repair mode; then the
+ * options.  open() touches nothing of the task: it may run in criu's main
+ * process.  post_open() (in the task) takes connections out of repair
+ * mode; the network lock is lifted once the whole tree runs (net-lock.c).
+ *
+ * Not supported, refused by name at dump: raw and packet sockets, SCTP
+ * and other protocols, corked UDP data, TCP connections that are half
+ * closed or still connecting.  UDP receive queues are dropped (a warning
+ * says how many bytes), as CRIU does.
+ */
+#define LOG_PREFIX "inet: "
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cr_options.h"
+#include "dump.h"
+#include "file-kinds.h"
+#include "files.h"
+#include "image.h"
+#include "inventory.h"
+#include "log.h"
+#include "net-lock.h"
+#include "sk-inet.h"
+
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+/* TCP states, as the kernel and the image number them. */
+enum {
+	ST_ESTABLISHED = 1,
+	ST_SYN_SENT,
+	ST_SYN_RECV,
+	ST_FIN_WAIT1,
+	ST_FIN_WAIT2,
+	ST_TIME_WAIT,
+	ST_CLOSE,
+	ST_CLOSE_WAIT,
+	ST_LAST_ACK,
+	ST_LISTEN,
+	ST_CLOSING,
+};
+
+static const char *state_name(unsigned int st)
+{
+	static const char *const names[] = { "?",	   "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+					     "FIN_WAIT1",  "FIN_WAIT2",	  "TIME_WAIT", "CLOSE",
+					     "CLOSE_WAIT", "LAST_ACK",	  "LISTEN",    "CLOSING" };
+
+	return st < ARRAY_SIZE(names) ? names[st] : "?";
+}
+
+static int set_int(int sk, int level, int opt, int val)
+{
+	return setsockopt(sk, level, opt, &val, sizeof(val)) ? -errno : 0;
+}
+
+static int get_int(int sk, int level, int opt, int *val)
+{
+	socklen_t len = sizeof(*val);
+
+	return getsockopt(sk, level, opt, val, &len) ? -errno : 0;
+}
+
+socklen_t inet_make_addr(union inet_addr *a, int family, uint32_t port, const uint32_t *words, unsigned int ifindex)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET) {
+		a->v4.sin_family = AF_INET;
+		a->v4.sin_port = htons(port);
+		memcpy(&a->v4.sin_addr, words, 4);
+		return sizeof(a->v4);
+	}
+	a->v6.sin6_family = AF_INET6;
+	a->v6.sin6_port = htons(port);
+	memcpy(&a->v6.sin6_addr, words, 16);
+	a->v6.sin6_scope_id = ifindex;
+	return sizeof(a->v6);
+}
+
+/* ================================================================ dump */
+
+/* What inet_diag says about one socket. */
+struct diag_info {
+	unsigned int state;
+	uint32_t rqueue, wqueue; /* listening: pending connections, backlog */
+	uint32_t src[4], dst[4];
+	uint16_t sport, dport;
+	unsigned int ifindex;
+	int shutdown; /* -1: not reported */
+};
+
+/*
+ * Look socket @ino of (@family, @proto) up with inet_diag: 1 and *@di when
+ * found, 0 when inet_diag does not list it, -errno.
+ */
+static int diag_lookup(int family, int proto, uint32_t ino, struct diag_info *di)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req),
+		       .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		       .nlmsg_seq = 1 },
+		.r = { .sdiag_family = family, .sdiag_protocol = proto, .idiag_states = ~0U },
+	};
+	struct sockaddr_nl nladdr = { .nl_family = AF_NETLINK };
+	_cleanup_close_ int nl = -1;
+	_cleanup_free_ char *buf = NULL;
+	const size_t bufsz = 32768;
+	int found = 0;
+
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return pr_err_ret(-errno, "can't open a NETLINK_SOCK_DIAG socket");
+	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&nladdr, sizeof(nladdr)) < 0)
+		return pr_err_ret(-errno, "can't ask inet_diag about socket %u", ino);
+	buf = xmalloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = recv(nl, buf, bufsz, 0);
+		struct nlmsghdr *h;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pr_err_ret(-errno, "can't read inet_diag's answer");
+		if (n == 0)
+			return found;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			const struct inet_diag_msg *m;
+			struct rtattr *a;
+			int alen;
+
+			if (h->nlmsg_type == NLMSG_DONE)
+				return found;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				/* No diag module for this protocol: nothing listed. */
+				if (e->error == -ENOENT)
+					return 0;
+				return pr_err_ret(e->error, "inet_diag refused the request for socket %u", ino);
+			}
+			m = NLMSG_DATA(h);
+			if (found || m->idiag_inode != ino)
+				continue;
+			found = 1;
+			*di = (struct diag_info){ .state = m->idiag_state,
+						  .rqueue = m->idiag_rqueue,
+						  .wqueue = m->idiag_wqueue,
+						  .sport = ntohs(m->id.idiag_sport),
+						  .dport = ntohs(m->id.idiag_dport),
+						  .ifindex = m->id.idiag_if,
+						  .shutdown = -1 };
+			memcpy(di->src, m->id.idiag_src, sizeof(di->src));
+			memcpy(di->dst, m->id.idiag_dst, sizeof(di->dst));
+			alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+			for (a = (struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == INET_DIAG_SHUTDOWN)
+					di->shutdown = *(uint8_t *)RTA_DATA(a);
+		}
+	}
+}
+
+/* Addresses of a socket inet_diag does not list: what the socket itself says. */
+static int diag_from_socket(int sk, int family, struct diag_info *di)
+{
+	union inet_addr a;
+	socklen_t len = sizeof(a);
+
+	*di = (struct diag_info){ .state = ST_CLOSE, .shutdown = -1 };
+	if (getsockname(sk, &a.sa, &len))
+		return -errno;
+	if (family == AF_INET) {
+		di->src[0] = a.v4.sin_addr.s_addr;
+		di->sport = ntohs(a.v4.sin_port);
+	} else {
+		memcpy(di->src, &a.v6.sin6_addr, 16);
+		di->sport = ntohs(a.v6.sin6_port);
+		di->ifindex = a.v6.sin6_scope_id;
+	}
+	len = sizeof(a);
+	if (getpeername(sk, &a.sa, &len))
+		return errno == ENOTCONN ? 0 : -errno;
+	if (family == AF_INET) {
+		di->dst[0] = a.v4.sin_addr.s_addr;
+		di->dport = ntohs(a.v4.sin_port);
+	} else {
+		memcpy(di->dst, &a.v6.sin6_addr, 16);
+		di->dport = ntohs(a.v6.sin6_port);
+	}
+	return 0;
+}
+
+static bool inet_match(const struct fd_parms *p)
+{
+	int dom;
+
+	if (!S_ISSOCK(p->st.st_mode) || p->lfd < 0 || get_int(p->lfd, SOL_SOCKET, SO_DOMAIN, &dom))
+		return false;
+	/* Packet sockets too, to refuse them by name. */
+	return dom == AF_INET || dom == AF_INET6 || dom == AF_PACKET;
+}
+
+/* The generic socket options of @sk into @o (@dev, @filter: storage). */
+static int dump_sk_opts(int sk, SkOptsEntry *o, char *dev, size_t devlen, uint64_t **filter)
+{
+	struct timeval tv;
+	struct linger ll;
+	socklen_t len;
+	int v, r = 0;
+
+#define GET(opt, field)                                       \
+	do {                                                  \
+		if (!r)                                       \
+			r = get_int(sk, SOL_SOCKET, opt, &v); \
+		if (!r)                                       \
+			o->has_##field = true, o->field = v;  \
+	} while (0)
+	r = get_int(sk, SOL_SOCKET, SO_SNDBUF, &v);
+	if (!r) {
+		o->so_sndbuf = v;
+		r = get_int(sk, SOL_SOCKET, SO_RCVBUF, &v);
+	}
+	if (!r)
+		o->so_rcvbuf = v;
+	len = sizeof(tv);
+	if (!r && getsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &tv, &len))
+		r = -errno;
+	if (!r) {
+		o->so_snd_tmo_sec = tv.tv_sec;
+		o->so_snd_tmo_usec = tv.tv_usec;
+	}
+	len = sizeof(tv);
+	if (!r && getsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, &len))
+		r = -errno;
+	if (!r) {
+		o->so_rcv_tmo_sec = tv.tv_sec;
+		o->so_rcv_tmo_usec = tv.tv_usec;
+	}
+	GET(SO_REUSEADDR, reuseaddr);
+	GET(SO_PRIORITY, so_priority);
+	GET(SO_RCVLOWAT, so_rcvlowat);
+	GET(SO_DONTROUTE, so_dontroute);
+	GET(SO_NO_CHECK, so_no_check);
+	GET(SO_REUSEPORT, so_reuseport);
+	GET(SO_BROADCAST, so_broadcast);
+	GET(SO_KEEPALIVE, so_keepalive);
+	GET(SO_OOBINLINE, so_oobinline);
+	GET(SO_BUF_LOCK, so_buf_lock);
+	if (r)
+		return r;
+#undef GET
+	if (!get_int(sk, SOL_SOCKET, SO_MARK, &v) && v) {
+		o->has_so_mark = true;
+		o->so_mark = v;
+	}
+	len = sizeof(ll);
+	if (getsockopt(sk, SOL_SOCKET, SO_LINGER, &ll, &len))
+		return -errno;
+	if (ll.l_onoff) {
+		o->has_so_linger = true;
+		o->so_linger = ll.l_linger;
+	}
+	len = devlen;
+	if (getsockopt(sk, SOL_SOCKET, SO_BINDTODEVICE, dev, &len))
+		return -errno;
+	if (len > 0 && dev[0]) {
+		dev[min((size_t)len, devlen - 1)] = '\0';
+		o->so_bound_dev = dev;
+	}
+	/* An attached classic BPF filter: its length in blocks first. */
+	len = 0;
+	if (getsockopt(sk, SOL_SOCKET, SO_GET_FILTER, NULL, &len))
+		return -errno;
+	if (len) {
+		socklen_t blocks = len;
+
+		*filter = xzalloc(blocks * sizeof(struct sock_filter));
+		if (!*filter)
+			return -ENOMEM;
+		if (getsockopt(sk, SOL_SOCKET, SO_GET_FILTER, *filter, &blocks))
+			return -errno;
+		o->n_so_filter = blocks;
+		o->so_filter = *filter;
+	}
+	return 0;
+}
+
+static int dump_ip_opts(int sk, int family, int proto, IpOptsEntry *io)
+{
+	int v;
+
+	if (!get_int(sk, SOL_IP, IP_FREEBIND, &v) && v) {
+		io->has_freebind = true;
+		io->freebind = true;
+	}
+	if (family != AF_INET)
+		return 0;
+	if (get_int(sk, SOL_IP, IP_TOS, &v))
+		return -errno;
+	if (v) {
+		io->has_tos = true;
+		io->tos = v;
+	}
+	if (get_int(sk, SOL_IP, IP_TTL, &v))
+		return -errno;
+	io->has_ttl = true;
+	io->ttl = v;
+	if (proto != IPPROTO_TCP && !get_int(sk, SOL_IP, IP_PKTINFO, &v) && v) {
+		io->has_pktinfo = true;
+		io->pktinfo = true;
+	}
+	return 0;
+}
+
+/* Link-local and some multicast IPv6 addresses need their interface to bind. */
+static bool needs_scope(const uint32_t *a)
+{
+	const uint8_t *b = (const uint8_t *)a;
+
+	return (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || (b[0] == 0xff && (b[1] & 0x0f) <= 2);
+}
+
+static int refuse(const struct fd_parms *p, const char *what)
+{
+	pr_err("%s: %s (%s): not supported yet\n", p->what, what, p->link);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * May a socket in @st be dumped?  0 yes, 1 yes as a plain closed socket
+ * (--tcp-close, --skip-in-flight), -errno no (said why).
+ */
+static int check_tcp_state(const struct fd_parms *p, const struct diag_info *di)
+{
+	switch (di->state) {
+	case ST_LISTEN:
+		if (di->rqueue && !opts.tcp_skip_in_flight) {
+			pr_err("%s: listening socket (port %u) has %u connections not accepted yet (in flight); "
+			       "consider using --skip-in-flight to drop them\n",
+			       p->what, di->sport, di->rqueue);
+			return -EOPNOTSUPP;
+		}
+		if (di->rqueue)
+			pr_warn("%s: dropping %u connections not accepted yet (--skip-in-flight)\n", p->what,
+				di->rqueue);
+		return 0;
+	case ST_CLOSE:
+		return 0;
+	case ST_SYN_RECV:
+		if (opts.tcp_skip_in_flight) {
+			pr_warn("%s: half-open connection %u -> %u dropped (--skip-in-flight)\n", p->what, di->sport,
+				di->dport);
+			return 1;
+		}
+		break;
+	default:
+		break;
+	}
+	if (opts.tcp_close)
+		return 1;
+	if (!opts.tcp_established_ok) {
+		pr_err("Connected TCP socket, consider using --tcp-established option.\n");
+		pr_err("%s: TCP connection %u -> %u (%s)\n", p->what, di->sport, di->dport, state_name(di->state));
+		return -EOPNOTSUPP;
+	}
+	if (di->state == ST_SYN_RECV) {
+		pr_err("%s: half-open TCP connection %u -> %u; consider using --skip-in-flight\n", p->what, di->sport,
+		       di->dport);
+		return -EOPNOTSUPP;
+	}
+	if (di->state != ST_ESTABLISHED) {
+		pr_err("%s: TCP connection %u -> %u in state %s (closing or connecting): not supported yet; "
+		       "--tcp-close restores it closed\n",
+		       p->what, di->sport, di->dport, state_name(di->state));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int inet_dump(const struct fd_parms *p, uint32_t id)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	InetSkEntry ie = INET_SK_ENTRY__INIT;
+	SkOptsEntry so = SK_OPTS_ENTRY__INIT;
+	IpOptsEntry io = IP_OPTS_ENTRY__INIT;
+	TcpOptsEntry to = TCP_OPTS_ENTRY__INIT;
+	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
+	_cleanup_free_ uint64_t *filter = NULL;
+	char dev[IFNAMSIZ + 1] = "", ifname[IF_NAMESIZE] = "";
+	struct diag_info di;
+	int family, type, proto, v, r, plain = 0;
+	unsigned int words;
+	bool conn;
+
+	if (get_int(p->lfd, SOL_SOCKET, SO_DOMAIN, &family) || get_int(p->lfd, SOL_SOCKET, SO_TYPE, &type) ||
+	    get_int(p->lfd, SOL_SOCKET, SO_PROTOCOL, &proto))
+		return pr_err_ret(-errno, "%s: can't read the socket's family, type and protocol", p->what);
+	if (family == AF_PACKET)
+		return refuse(p, "packet socket");
+	if (type == SOCK_RAW)
+		return refuse(p, family == AF_INET ? "raw IPv4 socket" : "raw IPv6 socket");
+	if (!(type == SOCK_STREAM && proto == IPPROTO_TCP) &&
+	    !(type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE))) {
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "%s socket of type %d, protocol %d%s", family == AF_INET ? "IPv4" : "IPv6",
+			 type, proto,
+			 proto == IPPROTO_SCTP	  ? " (SCTP)"
+			 : proto == IPPROTO_MPTCP ? " (MPTCP)"
+						  : "");
+		return refuse(p, buf);
+	}
+
+	r = diag_lookup(family, proto, p->st.st_ino, &di);
+	if (r == 0)
+		r = diag_from_socket(p->lfd, family, &di);
+	if (r < 0)
+		return pr_err_ret(r, "%s: can't read the state of socket %lu", p->what, (unsigned long)p->st.st_ino);
+
+	if (proto == IPPROTO_TCP) {
+		plain = check_tcp_state(p, &di);
+		if (plain < 0)
+			return plain;
+	} else {
+		if (di.wqueue) {
+			pr_err("%s: UDP socket with %u bytes of corked data not sent yet: not supported\n", p->what,
+			       di.wqueue);
+			return -EOPNOTSUPP;
+		}
+		if (di.rqueue)
+			pr_warn("%s: the %u bytes of datagrams queued on UDP socket %lu are dropped\n", p->what,
+				di.rqueue, (unsigned long)p->st.st_ino);
+	}
+
+	words = family == AF_INET ? 1 : 4;
+	ie.id = id;
+	ie.ino = p->st.st_ino;
+	ie.family = family;
+	ie.type = type;
+	ie.proto = proto;
+	ie.state = plain ? ST_CLOSE : di.state;
+	ie.src_port = di.sport;
+	ie.dst_port = di.dport;
+	ie.flags = p->flags;
+	ie.backlog = di.state == ST_LISTEN ? di.wqueue : 0;
+	ie.n_src_addr = ie.n_dst_addr = words;
+	ie.src_addr = di.src;
+	ie.dst_addr = di.dst;
+	ie.fown = (FownEntry *)p->fown;
+	ie.opts = &so;
+	ie.ip_opts = &io;
+	dump_fill_ns_ids(&ids);
+	if (ids.has_net_ns_id) {
+		ie.has_ns_id = true;
+		ie.ns_id = ids.net_ns_id;
+	}
+	if (family == AF_INET6) {
+		if (get_int(p->lfd, SOL_IPV6, IPV6_V6ONLY, &v))
+			return pr_err_ret(-errno, "%s: can't read IPV6_V6ONLY", p->what);
+		ie.has_v6only = true;
+		ie.v6only = v;
+		if (di.sport && needs_scope(di.src)) {
+			if (!di.ifindex || !if_indextoname(di.ifindex, ifname)) {
+				pr_err("%s: socket bound to a link-local address on an unknown interface (%u)\n",
+				       p->what, di.ifindex);
+				return -EINVAL;
+			}
+			ie.ifname = ifname;
+		}
+	}
+	r = dump_sk_opts(p->lfd, &so, dev, sizeof(dev), &filter);
+	if (!r)
+		r = dump_ip_opts(p->lfd, family, proto, &io);
+	if (!r && proto == IPPROTO_TCP) {
+		r = tcp_dump_opts(p->lfd, &to);
+		ie.tcp_opts = &to;
+	}
+	if (r)
+		return pr_err_ret(r, "%s: can't read the socket's options", p->what);
+	if (proto != IPPROTO_TCP && di.shutdown > 0) {
+		ie.has_shutdown = true;
+		ie.shutdown = di.shutdown & 3;
+	}
+
+	conn = proto == IPPROTO_TCP && !plain && di.state == ST_ESTABLISHED;
+	if (conn && !opts.tcp_close) {
+		struct net_conn c = { .family = family, .sport = di.sport, .dport = di.dport };
+
+		memcpy(c.src, di.src, sizeof(c.src));
+		memcpy(c.dst, di.dst, sizeof(c.dst));
+		r = tcp_dump_connection(p->lfd, ie.ino, &c, p->what);
+		if (r)
+			return r;
+	}
+	pr_info("%s: %s %s socket %u, %s, port %u -> %u\n", p->what, family == AF_INET ? "IPv4" : "IPv6",
+		proto == IPPROTO_TCP ? "TCP" : "UDP", ie.ino, state_name(ie.state), ie.src_port, ie.dst_port);
+	fe.type = FD_TYPES__INETSK;
+	fe.id = id;
+	fe.isk = &ie;
+	return files_add_entry(&fe);
+}
+
+static int inet_dump_finish(struct img_dir *dir)
+{
+	return tcp_dump_write(dir);
+}
+
+static void inet_dump_fini(void)
+{
+	tcp_dump_fini();
+}
+
+/* ================================================================ restore */
+
+static struct {
+	struct img_dir *dir;
+	bool tcp_close;			 /* the dump said --tcp-close */
+	struct tcp_stream_rst **streams; /* read by collect, freed by restore_fini */
+	size_t nr_streams, max_streams;
+} rst;
+
+struct inet_priv {
+	bool conn;		       /* a connection rebuilt in repair mode */
+	bool closed;		       /* a connection restored closed (--tcp-close) */
+	struct tcp_stream_rst *stream; /* its state */
+};
+
+static int inet_collect_images(struct img_dir *dir)
+{
+	InventoryEntry *ie _cleanup_msg_ = NULL;
+	int r;
+
+	rst.dir = dir;
+	r = read_inventory(dir, &ie);
+	if (r)
+		return r;
+	rst.tcp_close = ie->has_tcp_close && ie->tcp_close;
+	net_unlock_setup(ie->has_network_lock_method ? ie->network_lock_method : INVENTORY_NETLOCK_IPTABLES,
+			 ie->dump_criu_run_id);
+	return 0;
+}
+
+static bool is_connection(const InetSkEntry *ie)
+{
+	return ie->proto == IPPROTO_TCP && ie->dst_port && ie->state != ST_CLOSE && ie->state != ST_LISTEN;
+}
+
+static int inet_collect(struct file_desc *d)
+{
+	const InetSkEntry *ie = d->fe->isk;
+	unsigned int words;
+	struct inet_priv *pv;
+	int r;
+
+	if (!ie || !ie->opts)
+		return pr_err_ret(-EINVAL, "files.img: inet socket entry %u has no socket part", d->id);
+	words = ie->family == AF_INET ? 1 : ie->family == AF_INET6 ? 4 : 0;
+	if (!words || ie->n_src_addr < words || ie->n_dst_addr < words) {
+		pr_err("files.img: inet socket %u: family %u with %zu/%zu address words\n", d->id, ie->family,
+		       ie->n_src_addr, ie->n_dst_addr);
+		return -EINVAL;
+	}
+	if (!(ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) &&
+	    !(ie->type == SOCK_DGRAM && (ie->proto == IPPROTO_UDP || ie->proto == IPPROTO_UDPLITE))) {
+		pr_err("inet socket %u: type %u protocol %u: not supported\n", d->id, ie->type, ie->proto);
+		return -EOPNOTSUPP;
+	}
+	pv = xzalloc(sizeof(*pv));
+	if (!pv)
+		return -ENOMEM;
+	d->priv = pv;
+	if (!is_connection(ie))
+		return 0;
+	if (opts.tcp_close || rst.tcp_close) {
+		pv->closed = true;
+	} else if (!opts.tcp_established_ok) {
+		pr_err("Connected TCP socket in the images (socket %u, port %u -> %u): restore with "
+		       "--tcp-established, or --tcp-close to restore it closed\n",
+		       ie->ino, ie->src_port, ie->dst_port);
+		return -EOPNOTSUPP;
+	} else if (ie->state != ST_ESTABLISHED) {
+		pr_err("inet socket %u: TCP connection in state %s: not supported\n", ie->ino, state_name(ie->state));
+		return -EOPNOTSUPP;
+	} else {
+		pv->conn = true;
+		if (files_grow((void **)&rst.streams, &rst.max_streams, rst.nr_streams + 1, sizeof(*rst.streams)))
+			return -ENOMEM;
+		r = tcp_restore_read(rst.dir, ie->ino, &pv->stream);
+		if (r)
+			return r;
+		rst.streams[rst.nr_streams++] = pv->stream;
+	}
+	if (!rst.tcp_close) {
+		/* The dump locked it: lift the lock once the tree runs. */
+		struct net_conn c = { .family = ie->family, .sport = ie->src_port, .dport = ie->dst_port };
+
+		memcpy(c.src, ie->src_addr, words * 4);
+		memcpy(c.dst, ie->dst_addr, words * 4);
+		r = net_unlock_add(&c);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static void restore_sk_opts(int sk, const SkOptsEntry *o, const char *name)
+{
+	struct timeval tv;
+
+#define SET(opt, val)                                                                                     \
+	do {                                                                                              \
+		if (set_int(sk, SOL_SOCKET, opt, (int)(val)))                                             \
+			pr_warn("%s: can't set " #opt " to %d: %s\n", name, (int)(val), strerror(errno)); \
+	} while (0)
+	/* The kernel doubles what it is given, and getsockopt() read the doubled value. */
+	SET(SO_SNDBUFFORCE, o->so_sndbuf / 2);
+	SET(SO_RCVBUFFORCE, o->so_rcvbuf / 2);
+	/* Setting a size locks it; the dumped locks say whether it was the task's choice. */
+	if (o->has_so_buf_lock)
+		SET(SO_BUF_LOCK, o->so_buf_lock);
+	if (o->so_snd_tmo_sec || o->so_snd_tmo_usec) {
+		tv = (struct timeval){ .tv_sec = o->so_snd_tmo_sec, .tv_usec = o->so_snd_tmo_usec };
+		if (setsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+			pr_warn("%s: can't set SO_SNDTIMEO: %s\n", name, strerror(errno));
+	}
+	if (o->so_rcv_tmo_sec || o->so_rcv_tmo_usec) {
+		tv = (struct timeval){ .tv_sec = o->so_rcv_tmo_sec, .tv_usec = o->so_rcv_tmo_usec };
+		if (setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			pr_warn("%s: can't set SO_RCVTIMEO: %s\n", name, strerror(errno));
+	}
+	if (o->has_so_priority && o->so_priority)
+		SET(SO_PRIORITY, o->so_priority);
+	if (o->has_so_rcvlowat && o->so_rcvlowat != 1)
+		SET(SO_RCVLOWAT, o->so_rcvlowat);
+	if (o->has_so_mark && o->so_mark)
+		SET(SO_MARK, o->so_mark);
+	if (o->has_so_dontroute && o->so_dontroute)
+		SET(SO_DONTROUTE, 1);
+	if (o->has_so_no_check && o->so_no_check)
+		SET(SO_NO_CHECK, 1);
+	if (o->has_so_broadcast && o->so_broadcast)
+		SET(SO_BROADCAST, 1);
+	if (o->has_so_keepalive && o->so_keepalive)
+		SET(SO_KEEPALIVE, 1);
+	if (o->has_so_oobinline && o->so_oobinline)
+		SET(SO_OOBINLINE, 1);
+#undef SET
+	if (o->has_so_linger) {
+		struct linger ll = { .l_onoff = 1, .l_linger = o->so_linger };
+
+		if (setsockopt(sk, SOL_SOCKET, SO_LINGER, &ll, sizeof(ll)))
+			pr_warn("%s: can't set SO_LINGER: %s\n", name, strerror(errno));
+	}
+	if (o->n_so_filter) {
+		struct sock_fprog prog = { .len = o->n_so_filter, .filter = (struct sock_filter *)o->so_filter };
+
+		if (setsockopt(sk, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+			pr_warn("%s: can't attach its socket filter (%zu blocks): %s\n", name, o->n_so_filter,
+				strerror(errno));
+	}
+}
+
+static void restore_ip_opts(int sk, const InetSkEntry *ie, const char *name)
+{
+	const IpOptsEntry *io = ie->ip_opts;
+	int v;
+
+	if (!io)
+		return;
+	if (io->has_freebind && io->freebind && set_int(sk, SOL_IP, IP_FREEBIND, 1))
+		pr_warn("%s: can't set IP_FREEBIND: %s\n", name, strerror(errno));
+	if (ie->family != AF_INET)
+		return;
+	if (io->has_tos && io->tos && set_int(sk, SOL_IP, IP_TOS, io->tos))
+		pr_warn("%s: can't set IP_TOS %#x: %s\n", name, io->tos, strerror(errno));
+	/* Only a TTL the task chose: the default one follows the host. */
+	if (io->has_ttl && !get_int(sk, SOL_IP, IP_TTL, &v) && (uint32_t)v != io->ttl &&
+	    set_int(sk, SOL_IP, IP_TTL, io->ttl))
+		pr_warn("%s: can't set IP_TTL %u: %s\n", name, io->ttl, strerror(errno));
+	if (io->has_pktinfo && io->pktinfo && set_int(sk, SOL_IP, IP_PKTINFO, 1))
+		pr_warn("%s: can't set IP_PKTINFO: %s\n", name, strerror(errno));
+}
+
+/* Bind @sk where the dump found it (SO_REUSEADDR on meanwhile). */
+static int bind_sk(int sk, const InetSkEntry *ie, unsigned int ifindex)
+{
+	union inet_addr a;
+	socklen_t len = inet_make_addr(&a, ie->family, ie->src_port, ie->src_addr, ifindex);
+	bool freebind = ie->family == AF_INET6 && !(ie->ip_opts && ie->ip_opts->freebind);
+
+	/* A new IPv6 address may still be tentative: bind anyway. */
+	if (freebind && set_int(sk, SOL_IP, IP_FREEBIND, 1))
+		pr_warn("can't set IP_FREEBIND for the bind: %s\n", strerror(errno));
+	if (bind(sk, &a.sa, len))
+		return pr_err_ret(-errno, "can't bind inet socket %u to port %u", ie->ino, ie->src_port);
+	if (freebind)
+		set_int(sk, SOL_IP, IP_FREEBIND, 0);
+	return 0;
+}
+
+static int open_sk(struct file_desc *d, int sk)
+{
+	const InetSkEntry *ie = d->fe->isk;
+	struct inet_priv *pv = d->priv;
+	unsigned int ifindex = 0;
+	const char *name;
+	char buf[64];
+	int r;
+
+	snprintf(buf, sizeof(buf), "inet socket %u", ie->ino);
+	name = buf;
+	if (ie->ifname) {
+		ifindex = if_nametoindex(ie->ifname);
+		if (!ifindex)
+			return pr_err_ret(-ENODEV, "%s: no interface %s to bind to", name, ie->ifname);
+	}
+	if (ie->family == AF_INET6 && ie->has_v6only && ie->v6only && set_int(sk, SOL_IPV6, IPV6_V6ONLY, 1))
+		return pr_err_ret(-errno, "%s: can't set IPV6_V6ONLY", name);
+	if (ie->opts->so_bound_dev &&
+	    setsockopt(sk, SOL_SOCKET, SO_BINDTODEVICE, ie->opts->so_bound_dev, strlen(ie->opts->so_bound_dev)))
+		return pr_err_ret(-errno, "%s: can't bind to device %s", name, ie->opts->so_bound_dev);
+
+	if (pv->conn) {
+		r = tcp_restore_connection(sk, ie, pv->stream, ifindex);
+		if (r) {
+			pr_err("%s: can't rebuild connection %u -> %u\n", name, ie->src_port, ie->dst_port);
+			return r;
+		}
+	} else if (pv->closed) {
+		pr_info("%s: connection %u -> %u restored closed (--tcp-close)\n", name, ie->src_port, ie->dst_port);
+	} else {
+		r = set_int(sk, SOL_SOCKET, SO_REUSEADDR, 1);
+		if (!r && ie->opts->has_so_reuseport && ie->opts->so_reuseport)
+			r = set_int(sk, SOL_SOCKET, SO_REUSEPORT, 1);
+		if (r)
+			return pr_err_ret(r, "%s: can't set SO_REUSEADDR", name);
+		if (ie->src_port) {
+			r = bind_sk(sk, ie, ifindex);
+			if (r)
+				return r;
+		}
+		if (ie->state == ST_LISTEN && listen(sk, ie->backlog))
+			return pr_err_ret(-errno, "%s: can't listen (backlog %u)", name, ie->backlog);
+		if (ie->proto != IPPROTO_TCP && ie->dst_port) {
+			union inet_addr a;
+			socklen_t len = inet_make_addr(&a, ie->family, ie->dst_port, ie->dst_addr, 0);
+
+			if (connect(sk, &a.sa, len))
+				return pr_err_ret(-errno, "%s: can't connect to port %u", name, ie->dst_port);
+		}
+		if (ie->has_shutdown && ie->shutdown) {
+			int how = ie->shutdown == SK_SHUTDOWN__BOTH   ? SHUT_RDWR
+				  : ie->shutdown == SK_SHUTDOWN__READ ? SHUT_RD
+								      : SHUT_WR;
+
+			if (shutdown(sk, how) && errno != ENOTCONN)
+				return pr_err_ret(-errno, "%s: can't shut it down", name);
+		}
+		r = set_int(sk, SOL_SOCKET, SO_REUSEADDR, ie->opts->has_reuseaddr && ie->opts->reuseaddr);
+		if (r)
+			return pr_err_ret(r, "%s: can't set SO_REUSEADDR back", name);
+	}
+	/* IP_TOS sets the priority too: the dumped priority comes after it. */
+	restore_ip_opts(sk, ie, name);
+	restore_sk_opts(sk, ie->opts, name);
+	if (ie->tcp_opts)
+		tcp_restore_opts(sk, ie->tcp_opts);
+	if (fcntl(sk, F_SETFL, ie->flags & ~O_ACCMODE))
+		return pr_err_ret(-errno, "%s: can't set its flags %#x", name, ie->flags);
+	return restore_fown(sk, ie->fown, name);
+}
+
+static int inet_open(struct file_desc *d, int *fd)
+{
+	const InetSkEntry *ie = d->fe->isk;
+	int sk, r;
+
+	sk = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
+	if (sk < 0)
+		return pr_err_ret(-errno, "can't make a socket for inet socket %u", ie->ino);
+	r = open_sk(d, sk);
+	if (r) {
+		/* A socket still in repair mode closes without a word to the peer. */
+		close(sk);
+		return r;
+	}
+	*fd = sk;
+	return 0;
+}
+
+static int inet_post_open(struct file_desc *d, int fd)
+{
+	const InetSkEntry *ie = d->fe->isk;
+	struct inet_priv *pv = d->priv;
+	int r;
+
+	if (!pv || !pv->conn)
+		return 0;
+	r = tcp_restore_repair_off(fd);
+	if (r)
+		return r;
+	/* Leaving repair mode cleared SO_REUSEADDR. */
+	if (ie->opts->has_reuseaddr && ie->opts->reuseaddr && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1))
+		pr_warn("inet socket %u: can't set SO_REUSEADDR: %s\n", ie->ino, strerror(errno));
+	return 0;
+}
+
+static void inet_restore_fini(void)
+{
+	/* d->priv itself is freed by files.c. */
+	for (size_t i = 0; i < rst.nr_streams; i++)
+		free(rst.streams[i]);
+	free(rst.streams);
+	memset(&rst, 0, sizeof(rst));
+}
+
+const struct fd_kind inet_sk_kind = {
+	.name = "inet socket",
+	.type = FD_TYPES__INETSK,
+	.match = inet_match,
+	.dump = inet_dump,
+	.collect = inet_collect,
+	.open = inet_open,
+	.post_open = inet_post_open,
+	.dump_finish = inet_dump_finish,
+	.dump_fini = inet_dump_fini,
+	.collect_images = inet_collect_images,
+	.restore_fini = inet_restore_fini,
+};
