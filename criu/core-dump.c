@@ -8,6 +8,9 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "core: "
 #include "arch.h"
@@ -56,6 +59,58 @@ int dump_task_core(struct dump_task *t, CoreEntry **out)
 	return 0;
 }
 
+#define KCMP_FILES   2
+#define KCMP_FS	     3
+#define KCMP_SYSVSEM 6
+
+/*
+ * What a restored thread shares with its leader (clone3() in the restorer:
+ * CLONE_FILES, CLONE_FS, CLONE_SYSVSEM and the leader's namespaces), the
+ * dumped one must have shared too: a thread that unshared its fd table,
+ * cwd/root/umask, semaphore undo list or a namespace is refused by name.
+ */
+static int check_thread_shares(pid_t pid, pid_t tid)
+{
+	static const struct {
+		int type;
+		const char *what;
+	} kcmp[] = {
+		{ KCMP_FILES, "fd table (unshare(CLONE_FILES))" },
+		{ KCMP_FS, "cwd, root and umask (unshare(CLONE_FS))" },
+		{ KCMP_SYSVSEM, "System V semaphore undo list (unshare(CLONE_SYSVSEM))" },
+	};
+	static const char *const ns[] = {
+		"net", "ipc", "uts", "mnt", "user", "cgroup", "time", "pid_for_children", "time_for_children"
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kcmp); i++) {
+		long r = syscall(SYS_kcmp, pid, tid, kcmp[i].type, 0, 0);
+
+		if (r < 0)
+			return pr_err_ret(-errno, "kcmp of thread %d and its leader %d", (int)tid, (int)pid);
+		if (r) {
+			pr_err("thread %d of process %d has its own %s: not supported\n", (int)tid, (int)pid,
+			       kcmp[i].what);
+			return -EOPNOTSUPP;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+		char a[64], b[64];
+		struct stat sa, sb;
+
+		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)pid, ns[i]);
+		snprintf(b, sizeof(b), "/proc/%d/task/%d/ns/%s", (int)pid, (int)tid, ns[i]);
+		if (stat(a, &sa) || stat(b, &sb))
+			continue; /* no such namespace here; a thread gone is seen later */
+		if (sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev) {
+			pr_err("thread %d of process %d is in another %s namespace than its leader: not supported\n",
+			       (int)tid, (int)pid, ns[i]);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 /*
  * Thread @i (not the leader) of the seized, infected task: its parasite
  * answer (tid address, sigaltstack, pdeath signal, securebits, timer
@@ -73,6 +128,9 @@ static int dump_one_thread(struct dump_task *t, unsigned int i, struct img_dir *
 
 	if (!core || !th)
 		return -ENOMEM;
+	r = check_thread_shares(t->pid, ti->tid);
+	if (r)
+		return r;
 	r = compel_rpc(t->ctl, i, PARASITE_CMD_TASK_STATE, &ret);
 	if (!r && ret)
 		r = pr_err_ret(ret, "the parasite can't read the state of thread %d", (int)ti->tid);

@@ -3,18 +3,23 @@
 #  - a thread whose state the kernel refuses in the restorer (its
 #    scheduling policy edited to a bad one): the restore fails naming the
 #    step, and neither the process nor any of its threads is left;
-#  - a thread whose tid is taken: refused before anything is created.
+#  - a thread whose tid is taken: refused before anything is created;
+#  - a thread with its own fd table (unshare(CLONE_FILES)): the dump is
+#    refused by name and the process runs on untouched.
 . "$(dirname "$0")/../lib/lib.sh"
 
 cat >"$T/thr.c" <<'C'
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 static void *nap(void *a) { for (;;) pause(); return a; }
-int main(void)
+static void *own_files(void *a) { unshare(CLONE_FILES); for (;;) pause(); return a; }
+int main(int argc, char **argv)
 {
 	pthread_t t;
 	for (int i = 0; i < 3; i++)
-		pthread_create(&t, NULL, nap, NULL);
+		pthread_create(&t, NULL, argc > 1 && i == 1 ? own_files : nap, NULL);
 	if (write(1, "ready\n", 6) < 0)
 		return 1;
 	for (;;)
@@ -33,6 +38,7 @@ edit() { # edit IMG PYTHON-EXPR-ON-d: decode, change, encode back
 }
 
 spawn_clean "$T/thr" </dev/null >"$T/out" 2>&1
+p1=$pid
 wait_for 5 got "$T/out" ready
 sleep 0.1
 tids=$(ls /proc/$pid/task | sort -n)
@@ -76,10 +82,32 @@ done
 [ -z "$why" ] && pass "threads errors: a taken tid is refused, nothing created" ||
 	fail "threads errors: a taken tid: $why"
 
+# 3: a thread with its own fd table
+spawn_clean "$T/thr" unshare </dev/null >"$T/out2" 2>&1
+p2=$pid
+wait_for 5 got "$T/out2" ready
+sleep 0.1
+before=$(ls /proc/$p2/task | sort -n)
+mkdir -p "$T/img3"
+why=
+if "$CRIU" dump -t "$p2" -D "$T/img3" -o dump.log 2>/dev/null; then
+	why="dump succeeded"
+elif ! grep -q "Error.*thread .* has its own fd table" "$T/img3/dump.log"; then
+	why="no error naming it: $(grep -m1 Error "$T/img3/dump.log")"
+elif gone "$p2" || [ "$(ls /proc/$p2/task | sort -n)" != "$before" ]; then
+	why="the process did not run on with its threads"
+elif grep -q "T (stopped)\|t (tracing" /proc/$p2/task/*/status; then
+	why="a thread is left stopped"
+fi
+kill -9 "$p2" 2>/dev/null
+reap "$p2"
+[ -z "$why" ] && pass "threads errors: a thread with its own fd table is refused, the process runs on" ||
+	fail "threads errors: a thread with its own fd table: $why"
+
 # and the untouched images still restore
 why=
 "$CRIU" restore -D "$T/img" -d -o restore.log 2>/dev/null || why="restore failed: $(grep -m1 Error "$T/img/restore.log")"
-[ -z "$why" ] && [ "$(ls /proc/$pid/task 2>/dev/null | sort -n)" != "$tids" ] && why="threads differ"
-kill -9 "$pid" 2>/dev/null
+[ -z "$why" ] && [ "$(ls /proc/$p1/task 2>/dev/null | sort -n)" != "$tids" ] && why="threads differ"
+kill -9 "$p1" 2>/dev/null
 [ -z "$why" ] && pass "threads errors: the same images restore untouched" || fail "threads errors: $why"
 exit 0
