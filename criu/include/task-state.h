@@ -24,7 +24,9 @@
  *     no_new_privs and no CAP_SYS_ADMIN), an LSM label, unknown membarrier
  *     registrations.  The task is untouched either way (the scratch page
  *     mapped in it to read POSIX timers is unmapped before returning).
- *     Other threads (later): dump_thread_state(ctl, i, pts_of_i, arena, core_i).
+ *     Other threads: dump_thread_state(ctl, i, pts_of_i, arena, core_i)
+ *     with thread i's own PARASITE_CMD_TASK_STATE answer and
+ *     core_i->thread_info filled first (core-dump.c, threads.h).
  *  2. task_state_dump_finish(dir) once after every task: writes
  *     seccomp.img (always, as CRIU does, empty when no task has filters).
  *
