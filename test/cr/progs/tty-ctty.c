@@ -1,7 +1,10 @@
 /* A session leader whose controlling terminal is the slave of a pty it
  * holds: after restore the slave is its controlling terminal again, with
  * the session and foreground group it had, and job-control characters
- * typed at the master signal the foreground group. */
+ * typed at the master signal the foreground group.  Canonical mode with
+ * echo: a line and a partial one typed before the dump are read after it
+ * as two lines once the second is finished, and their echo is there once. */
+#include <poll.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
@@ -35,10 +38,43 @@ static int stat_tty_nr(void)
 	return tty;
 }
 
+/* Read @want bytes from @fd within a second, then nothing more for 100 ms. */
+static int read_exactly(int fd, char *buf, size_t want)
+{
+	size_t got = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (got < want) {
+		ssize_t n;
+
+		if (poll(&p, 1, 1000) <= 0)
+			return -1;
+		n = read(fd, buf + got, want - got);
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return poll(&p, 1, 100) == 0 ? 0 : -1;
+}
+
+/* One canonical read of @fd within a second, NUL-terminated. */
+static ssize_t read_line(int fd, char *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 1000) <= 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;
 	int master, slave, tty;
+	char buf[64];
 
 	crtest_init(argc, argv);
 	signal(SIGINT, on_int);
@@ -56,6 +92,9 @@ int main(int argc, char **argv)
 	tty = stat_tty_nr();
 	if (fstat(slave, &st) || tty != (int)(major(st.st_rdev) << 8 | minor(st.st_rdev)))
 		crtest_fail("tty_nr %d before the dump", tty);
+	if (write(master, "line1\npar", 9) != 9)
+		crtest_fail("write: %m");
+	usleep(50000); /* let the line discipline take it in */
 
 	crtest_ready();
 	crtest_wait();
@@ -70,6 +109,14 @@ int main(int argc, char **argv)
 		crtest_fail("the terminal's session is %d", tcgetsid(slave));
 	if (tcgetpgrp(slave) != getpgrp())
 		crtest_fail("foreground group %d, not %d", tcgetpgrp(slave), getpgrp());
+	if (read_exactly(master, buf, 10) || memcmp(buf, "line1\r\npar", 10))
+		crtest_fail("the echo waiting at the master is not there once");
+	if (write(master, "tial\n", 5) != 5)
+		crtest_fail("write: %m");
+	if (read_line(slave, buf, sizeof(buf)) != 6 || strcmp(buf, "line1\n"))
+		crtest_fail("first line after restore: '%s'", buf);
+	if (read_line(slave, buf, sizeof(buf)) != 8 || strcmp(buf, "partial\n"))
+		crtest_fail("second line after restore: '%s'", buf);
 	/* ^C at the master: SIGINT to the foreground group, that is us. */
 	if (write(master, "\003", 1) != 1)
 		crtest_fail("write to master: %m");

@@ -1,6 +1,7 @@
 /* A pty pair held inside the task: termios, locked termios, window size,
  * packet mode and the pty index come back; a second pty left locked stays
- * locked; bytes written at either end after restore come out at the other. */
+ * locked; bytes waiting at either side come back unread, and bytes written
+ * at either end after restore come out at the other. */
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -70,6 +71,9 @@ int main(int argc, char **argv)
 	lidx = index_of(locked_master);
 	if (tcgetattr(slave, &t))
 		crtest_fail("tcgetattr: %m");
+	/* left unread across the dump, one way and the other */
+	if (write(slave, "queued-out", 10) != 10 || write(master, "queued-in", 9) != 9)
+		crtest_fail("write: %m");
 
 	crtest_ready();
 	crtest_wait();
@@ -94,6 +98,10 @@ int main(int argc, char **argv)
 		crtest_fail("the second pty is not locked (%d)", v);
 	if ((fcntl(slave, F_GETFL) & O_NONBLOCK) == 0)
 		crtest_fail("the slave lost O_NONBLOCK");
+	if (read_all(slave, buf, 9) || memcmp(buf, "queued-in", 9))
+		crtest_fail("the bytes waiting at the slave are lost: %m");
+	if (read_all(master, buf, 11) || buf[0] != 0 || memcmp(buf + 1, "queued-out", 10))
+		crtest_fail("the bytes waiting at the master are lost: %m");
 	/* master -> slave (raw: as written) */
 	if (write(master, "ping", 4) != 4 || read_all(slave, buf, 4) || memcmp(buf, "ping", 4))
 		crtest_fail("master to slave: %m");
