@@ -1,0 +1,1373 @@
+/*
+ * Unix sockets: the UNIXSK kind of files.img (unix_sk_entry) and the
+ * messages queued on them (sk-queues.img).
+ *
+ * Dump.  The kernel's view of every unix socket (type, state, name, peer,
+ * pending connections of listeners, shutdown state) comes from one
+ * NETLINK_SOCK_DIAG dump (libnl has no unix diag: raw netlink).  For each
+ * socket description of a task, dump() reads the socket options and the
+ * receive queue through criu's fd on the very description: MSG_PEEK with
+ * SO_PEEK_OFF walks the queue without consuming it (the task's peek offset
+ * is put back), message by message for datagram and seqpacket sockets.  A
+ * queued message carrying descriptors (SCM_RIGHTS) is refused.  The
+ * entries are written once every task is dumped (dump_finish): only then
+ * is it known whether a peer is inside the dump.  A socket connected to a
+ * peer outside fails the dump, naming --ext-unix-sk; with it the peer is
+ * written as an entry of its own flagged USK_EXTERN.  A client whose
+ * connection waits in a listener's accept queue gets the listener as its
+ * peer (as CRIU writes it); these clients come last in files.img, in the
+ * order of the accept queue.
+ *
+ * Restore.  open() creates the socket of its entry, and with it whatever
+ * must be made at the same time: both ends of a connected pair
+ * (socketpair(), names bound afterwards), a listener with its pending
+ * clients connected in queue order, the server a datagram socket connects
+ * to.  The queues are refilled from the peer (or through a socket of
+ * criu's: sendto() the name, or the other end of a socketpair that is
+ * then closed), then options and shutdown state are set.  Sockets made
+ * ahead of their own open() wait at or above the service-fd base.  A
+ * stream socket whose peer was outside comes back with its peer closed; a
+ * datagram one is connected again to its peer's name.
+ */
+#define LOG_PREFIX "unix: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cr_options.h"
+#include "file-kinds.h"
+#include "files.h"
+#include "image.h"
+#include "log.h"
+#include "images/sk-packet.pb-c.h"
+
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
+#ifndef SO_PEEK_OFF
+#define SO_PEEK_OFF 42
+#endif
+
+/* Socket states as the kernel reports them (TCP_* of include/net/tcp_states.h). */
+#define USK_ESTABLISHED 1
+#define USK_CLOSE	7
+#define USK_LISTEN	10
+
+/* unix_sk_entry.uflags */
+#define USK_EXTERN (1u << 0)
+
+#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+/* ================================================================ socket diag */
+
+struct usk_diag {
+	uint32_t ino, peer, vfs_ino;
+	uint8_t type, state, shutdown;
+	bool has_vfs;
+	uint32_t rqlen, wqlen; /* wqlen: the backlog of a listener */
+	uint8_t name[SUN_PATH_MAX];
+	uint32_t namelen; /* 0: unnamed; name[0] == 0: abstract */
+	uint32_t *icons;  /* pending connections (inodes), in queue order */
+	uint32_t nicons;
+};
+
+static struct {
+	struct usk_diag *v;
+	size_t nr, max;
+	bool loaded;
+} diag;
+
+static void diag_free(void)
+{
+	for (size_t i = 0; i < diag.nr; i++)
+		free(diag.v[i].icons);
+	free(diag.v);
+	memset(&diag, 0, sizeof(diag));
+}
+
+static int diag_parse(const struct nlmsghdr *h)
+{
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
+	const struct rtattr *a = (const struct rtattr *)(m + 1);
+	struct usk_diag *d;
+
+	if (len < 0)
+		return -EINVAL;
+	if (files_grow((void **)&diag.v, &diag.max, diag.nr + 1, sizeof(*diag.v)))
+		return -ENOMEM;
+	d = &diag.v[diag.nr++];
+	*d = (struct usk_diag){ .ino = m->udiag_ino, .type = m->udiag_type, .state = m->udiag_state };
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		const void *data = RTA_DATA(a);
+		size_t n = RTA_PAYLOAD(a);
+
+		switch (a->rta_type) {
+		case UNIX_DIAG_NAME:
+			if (n > sizeof(d->name))
+				n = sizeof(d->name);
+			memcpy(d->name, data, n);
+			/* A path name ends with its NUL; an abstract one is taken as is. */
+			while (n && d->name[0] && !d->name[n - 1])
+				n--;
+			d->namelen = (uint32_t)n;
+			break;
+		case UNIX_DIAG_VFS:
+			if (n >= sizeof(struct unix_diag_vfs)) {
+				d->vfs_ino = ((const struct unix_diag_vfs *)data)->udiag_vfs_ino;
+				d->has_vfs = true;
+			}
+			break;
+		case UNIX_DIAG_PEER:
+			if (n >= 4)
+				memcpy(&d->peer, data, 4);
+			break;
+		case UNIX_DIAG_ICONS:
+			d->nicons = (uint32_t)(n / 4);
+			if (d->nicons) {
+				d->icons = xmalloc(n);
+				if (!d->icons)
+					return -ENOMEM;
+				memcpy(d->icons, data, d->nicons * 4);
+			}
+			break;
+		case UNIX_DIAG_RQLEN:
+			if (n >= sizeof(struct unix_diag_rqlen)) {
+				d->rqlen = ((const struct unix_diag_rqlen *)data)->udiag_rqueue;
+				d->wqlen = ((const struct unix_diag_rqlen *)data)->udiag_wqueue;
+			}
+			break;
+		case UNIX_DIAG_SHUTDOWN:
+			if (n >= 1)
+				d->shutdown = *(const uint8_t *)data;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Read every unix socket of criu's network namespace. */
+static int diag_load(void)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req),
+		       .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		       .nlmsg_seq = 1 },
+		.r = { .sdiag_family = AF_UNIX,
+		       .udiag_states = ~0u,
+		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS |
+				     UDIAG_SHOW_RQLEN },
+	};
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	_cleanup_close_ int s = -1;
+	_cleanup_free_ char *buf = NULL;
+	const size_t size = 64 * 1024;
+	int r = 0;
+
+	diag_free();
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (s < 0)
+		return pr_err_ret(-errno, "can't open a NETLINK_SOCK_DIAG socket");
+	if (sendto(s, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+		return pr_err_ret(-errno, "can't ask the kernel for its unix sockets");
+	buf = xmalloc(size);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = recv(s, buf, size, 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return pr_err_ret(-errno, "can't read the unix socket list");
+		}
+		if (n == 0)
+			break;
+		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				goto done;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				return pr_err_ret(e->error ? e->error : -EIO, "unix socket diag failed");
+			}
+			r = diag_parse(h);
+			if (r)
+				return r;
+		}
+	}
+done:
+	diag.loaded = true;
+	pr_debug("%zu unix sockets in the system\n", diag.nr);
+	return 0;
+}
+
+static struct usk_diag *diag_find(uint32_t ino)
+{
+	for (size_t i = 0; i < diag.nr; i++)
+		if (diag.v[i].ino == ino)
+			return &diag.v[i];
+	return NULL;
+}
+
+/* "@name", "/path" or "(unnamed)", for messages. */
+static const char *name_str(const uint8_t *name, size_t len, char *buf, size_t size)
+{
+	if (!len)
+		return "(unnamed)";
+	if (!name[0])
+		snprintf(buf, size, "@%.*s", (int)len - 1, (const char *)name + 1);
+	else
+		snprintf(buf, size, "%.*s", (int)len, (const char *)name);
+	return buf;
+}
+
+/* ================================================================ dump */
+
+struct usk_packet {
+	uint8_t *data;
+	size_t len;
+};
+
+struct usk_dump {
+	uint32_t id, ino;
+	char what[64];
+	uint32_t flags;
+	FownEntry fown;
+	SkOptsEntry opts;
+	FilePermsEntry perms;
+	bool has_perms, deleted;
+	struct usk_packet *q;
+	size_t nq, maxq;
+	/* Filled by dump_finish: */
+	uint32_t peer;
+	bool pending;		      /* waits in a listener's accept queue */
+	size_t listener, pending_pos; /* which listener, where in its queue */
+	bool written;
+};
+
+static struct {
+	struct usk_dump *v;
+	size_t nr, max;
+	uint32_t *ext; /* external peers already written */
+	size_t next, maxext;
+} ud;
+
+static bool usk_match(const struct fd_parms *p)
+{
+	int dom;
+	socklen_t len = sizeof(dom);
+
+	if (!S_ISSOCK(p->st.st_mode))
+		return false;
+	if (p->lfd >= 0)
+		return !getsockopt(p->lfd, SOL_SOCKET, SO_DOMAIN, &dom, &len) && dom == AF_UNIX;
+	if (!diag.loaded && diag_load())
+		return false;
+	return diag_find((uint32_t)p->st.st_ino) != NULL;
+}
+
+static int get_int(int fd, int opt, int *v)
+{
+	socklen_t len = sizeof(*v);
+
+	return getsockopt(fd, SOL_SOCKET, opt, v, &len) ? -errno : 0;
+}
+
+static int read_opts(int fd, SkOptsEntry *o, const char *what)
+{
+	struct timeval tv;
+	socklen_t len;
+	int v, r;
+
+	sk_opts_entry__init(o);
+	r = get_int(fd, SO_SNDBUF, &v);
+	if (!r)
+		o->so_sndbuf = (uint32_t)v;
+	if (!r)
+		r = get_int(fd, SO_RCVBUF, &v);
+	if (!r)
+		o->so_rcvbuf = (uint32_t)v;
+	if (r)
+		return pr_err_ret(r, "%s: can't read the socket buffer sizes", what);
+	len = sizeof(tv);
+	if (!getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len)) {
+		o->so_snd_tmo_sec = (uint64_t)tv.tv_sec;
+		o->so_snd_tmo_usec = (uint64_t)tv.tv_usec;
+	}
+	len = sizeof(tv);
+	if (!getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len)) {
+		o->so_rcv_tmo_sec = (uint64_t)tv.tv_sec;
+		o->so_rcv_tmo_usec = (uint64_t)tv.tv_usec;
+	}
+#define OPT(name, field)                            \
+	if (!get_int(fd, name, &v)) {               \
+		o->has_##field = true;              \
+		o->field = (__typeof__(o->field))v; \
+	}
+	OPT(SO_PRIORITY, so_priority);
+	OPT(SO_RCVLOWAT, so_rcvlowat);
+	OPT(SO_MARK, so_mark);
+	OPT(SO_PASSCRED, so_passcred);
+	OPT(SO_PASSSEC, so_passsec);
+	OPT(SO_BUF_LOCK, so_buf_lock);
+#undef OPT
+	return 0;
+}
+
+static int queue_add(struct usk_dump *u, const void *data, size_t len)
+{
+	struct usk_packet *pk;
+
+	if (files_grow((void **)&u->q, &u->maxq, u->nq + 1, sizeof(*u->q)))
+		return -ENOMEM;
+	pk = &u->q[u->nq];
+	pk->data = xmalloc(len ? len : 1);
+	if (!pk->data)
+		return -ENOMEM;
+	memcpy(pk->data, data, len);
+	pk->len = len;
+	u->nq++;
+	return 0;
+}
+
+/* 1 if the control data of @mh holds descriptors (they are closed), else 0. */
+static int drop_rights(struct msghdr *mh)
+{
+	int found = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		found = 1;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+			close(((int *)CMSG_DATA(c))[i]);
+	}
+	return found;
+}
+
+/*
+ * Copy the receive queue of the socket behind @fd into @u without taking
+ * anything off it: MSG_PEEK from the peek offset, which each peek moves on.
+ */
+static int peek_queue(int fd, const struct usk_diag *dg, struct usk_dump *u)
+{
+	const size_t stream_chunk = 64 * 1024;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(64)];
+		struct cmsghdr align;
+	} ctl;
+	bool stream = dg->type == SOCK_STREAM;
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bufsize = 0, total = 0;
+	int old = -1, zero = 0, r = 0;
+
+	if (get_int(fd, SO_PEEK_OFF, &old))
+		return pr_err_ret(-errno, "%s: can't read the peek offset", u->what);
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
+		return pr_err_ret(-errno, "%s: can't set the peek offset", u->what);
+	for (;;) {
+		struct iovec iov = { 0 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n, want = (ssize_t)stream_chunk;
+
+		if (!stream) {
+			/* The length of the next message, without moving the offset. */
+			want = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+			if (want < 0) {
+				if (errno != EAGAIN)
+					r = pr_err_ret(-errno, "%s: can't peek at the queue", u->what);
+				break;
+			}
+			if (want == 0 && (dg->shutdown & 1))
+				break; /* the end of a shut down queue */
+		}
+		if ((size_t)want > bufsize) {
+			uint8_t *nb = xrealloc(buf, (size_t)want);
+
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			bufsize = (size_t)want;
+		}
+		iov.iov_base = buf;
+		iov.iov_len = (size_t)want;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno != EAGAIN)
+				r = pr_err_ret(-errno, "%s: can't peek at the queue", u->what);
+			break;
+		}
+		if (drop_rights(&mh)) {
+			pr_err("%s: a message queued on the socket carries file descriptors (SCM_RIGHTS): "
+			       "not supported yet\n",
+			       u->what);
+			r = -EOPNOTSUPP;
+			break;
+		}
+		if (stream && n == 0)
+			break; /* end of file: the queue is empty and the peer shut down */
+		r = queue_add(u, buf, (size_t)n);
+		if (r)
+			break;
+		total += (size_t)n;
+		if (u->nq > (1u << 20)) {
+			pr_err("%s: more than a million queued messages\n", u->what);
+			r = -E2BIG;
+			break;
+		}
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &old, sizeof(old)))
+		pr_warn("%s: can't put the peek offset back to %d: %s\n", u->what, old, strerror(errno));
+	if (!r && u->nq)
+		pr_info("%s: %zu queued messages, %zu bytes\n", u->what, u->nq, total);
+	return r;
+}
+
+/* Mode and owner of the socket file of a path name, or that it was deleted. */
+static int read_path(const struct usk_diag *dg, struct usk_dump *u)
+{
+	char path[SUN_PATH_MAX + 1];
+	struct stat st;
+
+	memcpy(path, dg->name, dg->namelen);
+	path[dg->namelen] = '\0';
+	if (path[0] != '/') {
+		pr_err("%s: unix socket bound to the relative name %s: not supported yet\n", u->what, path);
+		return -EOPNOTSUPP;
+	}
+	if (stat(path, &st) || !S_ISSOCK(st.st_mode) || (dg->has_vfs && st.st_ino != dg->vfs_ino)) {
+		u->deleted = true;
+		pr_info("%s: the socket file %s is gone\n", u->what, path);
+		return 0;
+	}
+	file_perms_entry__init(&u->perms);
+	u->perms.mode = st.st_mode;
+	u->perms.uid = st.st_uid;
+	u->perms.gid = st.st_gid;
+	u->has_perms = true;
+	return 0;
+}
+
+static int usk_dump(const struct fd_parms *p, uint32_t id)
+{
+	struct usk_diag *dg;
+	struct usk_dump *u;
+	int r;
+
+	if (!diag.loaded || !diag_find((uint32_t)p->st.st_ino)) {
+		r = diag_load();
+		if (r)
+			return r;
+	}
+	dg = diag_find((uint32_t)p->st.st_ino);
+	if (!dg) {
+		pr_err("%s: unix socket %s is not in the kernel's list (another network namespace?)\n", p->what,
+		       p->link);
+		return -ENOENT;
+	}
+	if (dg->type != SOCK_STREAM && dg->type != SOCK_DGRAM && dg->type != SOCK_SEQPACKET) {
+		pr_err("%s: unix socket of type %u: not supported\n", p->what, dg->type);
+		return -EOPNOTSUPP;
+	}
+	if (p->lfd < 0) {
+		pr_err("%s: criu has no fd on unix socket %s: can't read it\n", p->what, p->link);
+		return -EBADF;
+	}
+	if (files_grow((void **)&ud.v, &ud.max, ud.nr + 1, sizeof(*ud.v)))
+		return -ENOMEM;
+	u = &ud.v[ud.nr];
+	*u = (struct usk_dump){ .id = id, .ino = dg->ino, .flags = p->flags };
+	snprintf(u->what, sizeof(u->what), "%s", p->what);
+	fown_entry__init(&u->fown);
+	if (p->fown)
+		u->fown = *p->fown;
+	ud.nr++;
+	r = read_opts(p->lfd, &u->opts, u->what);
+	if (!r && dg->namelen && dg->name[0])
+		r = read_path(dg, u);
+	if (!r && dg->state != USK_LISTEN)
+		r = peek_queue(p->lfd, dg, u);
+	return r;
+}
+
+static struct usk_dump *dumped(uint32_t ino)
+{
+	for (size_t i = 0; i < ud.nr; i++)
+		if (ud.v[i].ino == ino)
+			return &ud.v[i];
+	return NULL;
+}
+
+/* Did the user allow socket @ino (of the dump) to have a peer outside? */
+static bool ext_allowed(uint32_t ino)
+{
+	char tok[32];
+	bool listed = false;
+
+	if (!opts.ext_unix_sk && !opts.external.n)
+		return false;
+	snprintf(tok, sizeof(tok), "unix[%u]", ino);
+	for (unsigned int i = 0; i < opts.external.n; i++)
+		if (!strcmp(opts.external.v[i], tok))
+			return true;
+	if (!opts.ext_unix_sk)
+		return false;
+	for (unsigned int i = 0; i < opts.ext_unix_sk_ids.n; i++) {
+		char *s = opts.ext_unix_sk_ids.v[i];
+
+		listed = true;
+		while (*s) {
+			char *end;
+			unsigned long v = strtoul(s, &end, 10);
+
+			if (v == ino)
+				return true;
+			s = *end ? end + 1 : end;
+		}
+	}
+	return !listed;
+}
+
+static void fill_entry(UnixSkEntry *ue, const struct usk_diag *dg)
+{
+	unix_sk_entry__init(ue);
+	ue->ino = dg->ino;
+	ue->type = dg->type;
+	ue->state = dg->state;
+	ue->name.len = dg->namelen;
+	ue->name.data = (uint8_t *)dg->name;
+	if (dg->state == USK_LISTEN)
+		ue->backlog = dg->wqlen;
+	if (dg->shutdown) {
+		ue->has_shutdown = true;
+		ue->shutdown = (SkShutdown)(dg->shutdown & 3);
+	}
+}
+
+/* The entry of a peer outside the dump (written once per peer). */
+static int dump_external(uint32_t ino, uint32_t our_ino)
+{
+	static const FownEntry no_fown = FOWN_ENTRY__INIT;
+	SkOptsEntry so = SK_OPTS_ENTRY__INIT;
+	FileEntry fe = FILE_ENTRY__INIT;
+	struct usk_diag none = { .ino = ino, .state = USK_ESTABLISHED };
+	const struct usk_diag *dg = diag_find(ino);
+	UnixSkEntry ue;
+
+	for (size_t i = 0; i < ud.next; i++)
+		if (ud.ext[i] == ino)
+			return 0;
+	if (files_grow((void **)&ud.ext, &ud.maxext, ud.next + 1, sizeof(*ud.ext)))
+		return -ENOMEM;
+	ud.ext[ud.next++] = ino;
+	fill_entry(&ue, dg ? dg : &none);
+	ue.id = files_new_id();
+	ue.uflags = USK_EXTERN;
+	ue.peer = our_ino;
+	ue.fown = (FownEntry *)&no_fown;
+	ue.opts = &so;
+	fe.type = FD_TYPES__UNIXSK;
+	fe.id = ue.id;
+	fe.usk = &ue;
+	return files_add_entry(&fe);
+}
+
+/* Check the peer of @u and decide what its entry says. */
+static int resolve_peer(struct usk_dump *u, const struct usk_diag *dg)
+{
+	const struct usk_diag *pd;
+	char nb[SUN_PATH_MAX + 2];
+
+	if (u->pending || !dg->peer)
+		return 0;
+	u->peer = dg->peer;
+	if (dumped(dg->peer))
+		return 0;
+	pd = diag_find(dg->peer);
+	if (!ext_allowed(u->ino)) {
+		pr_err("%s: unix socket %u is connected to socket %u (%s) outside the dumped tree; "
+		       "--ext-unix-sk allows it\n",
+		       u->what, u->ino, dg->peer, pd ? name_str(pd->name, pd->namelen, nb, sizeof(nb)) : "(unknown)");
+		return -EOPNOTSUPP;
+	}
+	if (dg->type == SOCK_DGRAM && (!pd || !pd->namelen)) {
+		pr_err("%s: datagram socket %u is connected to an unnamed socket %u outside the dump: it can't "
+		       "be connected again\n",
+		       u->what, u->ino, dg->peer);
+		return -EOPNOTSUPP;
+	}
+	pr_info("%s: unix socket %u: its peer %u (%s) is outside the dump (--ext-unix-sk)\n", u->what, u->ino, dg->peer,
+		pd ? name_str(pd->name, pd->namelen, nb, sizeof(nb)) : "(unknown)");
+	return dump_external(dg->peer, u->ino);
+}
+
+/*
+ * The clients waiting in the accept queue of listener @li: the kernel lists
+ * them (UNIX_DIAG_ICONS gives the peer of each embryo, i.e. the client).
+ */
+static int resolve_pending(size_t li, const struct usk_diag *dg)
+{
+	struct usk_dump *l = &ud.v[li];
+
+	for (uint32_t k = 0; k < dg->nicons; k++) {
+		struct usk_dump *c = dumped(dg->icons[k]);
+		const struct usk_diag *cd = c ? diag_find(c->ino) : NULL;
+
+		if (!c || !cd) {
+			pr_err("%s: listening socket %u has a pending connection from socket %u, outside the dumped "
+			       "tree: not supported\n",
+			       l->what, l->ino, dg->icons[k]);
+			return -EOPNOTSUPP;
+		}
+		if (cd->wqlen) {
+			pr_err("%s: %s sent %u bytes on its connection to listening socket %u that is not "
+			       "accepted yet: not supported yet\n",
+			       l->what, c->what, cd->wqlen, l->ino);
+			return -EOPNOTSUPP;
+		}
+		c->pending = true;
+		c->peer = l->ino;
+		c->listener = li;
+		c->pending_pos = k;
+	}
+	return 0;
+}
+
+static int write_entry(struct usk_dump *u)
+{
+	const struct usk_diag *dg = diag_find(u->ino);
+	FileEntry fe = FILE_ENTRY__INIT;
+	UnixSkEntry ue;
+
+	fill_entry(&ue, dg);
+	ue.id = u->id;
+	ue.flags = u->flags;
+	ue.peer = u->peer;
+	ue.fown = &u->fown;
+	ue.opts = &u->opts;
+	if (u->has_perms)
+		ue.file_perms = &u->perms;
+	if (u->deleted) {
+		ue.has_deleted = true;
+		ue.deleted = true;
+	}
+	fe.type = FD_TYPES__UNIXSK;
+	fe.id = u->id;
+	fe.usk = &ue;
+	u->written = true;
+	return files_add_entry(&fe);
+}
+
+static int write_queues(struct img_dir *dir)
+{
+	struct cr_img *img = NULL;
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < ud.nr; i++)
+		n += ud.v[i].nq;
+	if (!n)
+		return 0;
+	r = img_open(dir, CR_IMG_SK_QUEUES, IMG_WRITE, 0, &img);
+	if (r)
+		return r;
+	for (size_t i = 0; !r && i < ud.nr; i++) {
+		const struct usk_dump *u = &ud.v[i];
+
+		for (size_t k = 0; !r && k < u->nq; k++) {
+			SkPacketEntry pe = SK_PACKET_ENTRY__INIT;
+
+			pe.id_for = u->id;
+			pe.length = (uint32_t)u->q[k].len;
+			r = img_write_entry(img, &pe);
+			if (!r && u->q[k].len)
+				r = img_write_raw(img, u->q[k].data, u->q[k].len);
+		}
+	}
+	if (r) {
+		img_closep(&img);
+		return r;
+	}
+	return img_close(img);
+}
+
+static int usk_dump_finish(struct img_dir *dir)
+{
+	int r = 0;
+
+	if (!ud.nr)
+		return 0;
+	for (size_t i = 0; i < ud.nr; i++)
+		if (!diag_find(ud.v[i].ino)) {
+			pr_err("%s: unix socket %u left the kernel's list during the dump\n", ud.v[i].what,
+			       ud.v[i].ino);
+			return -ENOENT;
+		}
+	for (size_t i = 0; !r && i < ud.nr; i++) {
+		const struct usk_diag *dg = diag_find(ud.v[i].ino);
+
+		if (dg->state == USK_LISTEN && dg->nicons)
+			r = resolve_pending(i, dg);
+	}
+	for (size_t i = 0; !r && i < ud.nr; i++)
+		r = resolve_peer(&ud.v[i], diag_find(ud.v[i].ino));
+	/* Everything but pending clients, then those in accept-queue order. */
+	for (size_t i = 0; !r && i < ud.nr; i++)
+		if (!ud.v[i].pending)
+			r = write_entry(&ud.v[i]);
+	for (size_t li = 0; !r && li < ud.nr; li++) {
+		const struct usk_diag *dg = diag_find(ud.v[li].ino);
+
+		for (uint32_t k = 0; !r && dg->state == USK_LISTEN && k < dg->nicons; k++)
+			for (size_t i = 0; !r && i < ud.nr; i++)
+				if (ud.v[i].pending && ud.v[i].listener == li && ud.v[i].pending_pos == k)
+					r = write_entry(&ud.v[i]);
+	}
+	if (!r)
+		r = write_queues(dir);
+	return r;
+}
+
+static void usk_dump_fini(void)
+{
+	for (size_t i = 0; i < ud.nr; i++) {
+		for (size_t k = 0; k < ud.v[i].nq; k++)
+			free(ud.v[i].q[k].data);
+		free(ud.v[i].q);
+	}
+	free(ud.v);
+	free(ud.ext);
+	memset(&ud, 0, sizeof(ud));
+	diag_free();
+}
+
+/* ================================================================ restore */
+
+struct usk_rst {
+	struct file_desc *d;
+	const UnixSkEntry *ue;
+	int fd; /* criu's, until open() hands it out */
+	bool created, creating, given;
+	size_t order; /* position in files.img */
+};
+
+struct usk_qpkt {
+	uint32_t id_for;
+	uint8_t *data;
+	size_t len;
+};
+
+static struct {
+	struct usk_rst *v;
+	size_t nr, max;
+	uint32_t *order; /* unix socket ids in files.img order */
+	size_t nr_order, max_order;
+	struct usk_qpkt *q;
+	size_t nq, maxq;
+} ur;
+
+static int read_queues(struct img_dir *dir)
+{
+	struct cr_img *img = NULL;
+	int r;
+
+	r = img_open(dir, CR_IMG_SK_QUEUES, IMG_READ | IMG_OPTIONAL, 0, &img);
+	if (r < 0)
+		return r;
+	for (;;) {
+		SkPacketEntry *pe = NULL;
+		struct usk_qpkt *q;
+
+		r = img_read_entry(img, NULL, (void **)&pe);
+		if (r <= 0)
+			break;
+		if (pe->n_scm) {
+			pr_err("%s: a message for socket %u carries descriptors: not supported yet\n", img_name(img),
+			       pe->id_for);
+			img_msg_free(pe);
+			r = -EOPNOTSUPP;
+			break;
+		}
+		r = files_grow((void **)&ur.q, &ur.maxq, ur.nq + 1, sizeof(*ur.q));
+		if (r) {
+			img_msg_free(pe);
+			break;
+		}
+		q = &ur.q[ur.nq++];
+		*q = (struct usk_qpkt){ .id_for = pe->id_for, .len = pe->length };
+		img_msg_free(pe);
+		q->data = xmalloc(q->len ? q->len : 1);
+		if (!q->data) {
+			r = -ENOMEM;
+			break;
+		}
+		r = img_read_raw(img, q->data, q->len);
+		if (r)
+			break;
+	}
+	img_closep(&img);
+	return r < 0 ? r : 0;
+}
+
+/* The order of the unix socket entries in files.img (pending clients connect in it). */
+static int read_order(struct img_dir *dir)
+{
+	struct cr_img *img = NULL;
+	int r;
+
+	r = img_open(dir, CR_IMG_FILES, IMG_READ, 0, &img);
+	if (r)
+		return r;
+	for (;;) {
+		FileEntry *fe = NULL;
+
+		r = img_read_entry(img, NULL, (void **)&fe);
+		if (r <= 0)
+			break;
+		if (fe->type == FD_TYPES__UNIXSK) {
+			r = files_grow((void **)&ur.order, &ur.max_order, ur.nr_order + 1, sizeof(*ur.order));
+			if (!r)
+				ur.order[ur.nr_order++] = fe->id;
+		}
+		img_msg_free(fe);
+		if (r)
+			break;
+	}
+	img_closep(&img);
+	return r < 0 ? r : 0;
+}
+
+static int usk_collect_images(struct img_dir *dir)
+{
+	int r = read_queues(dir);
+
+	return r ?: read_order(dir);
+}
+
+static int usk_collect(struct file_desc *d)
+{
+	struct usk_rst *u;
+	size_t order = 0;
+
+	if (!d->fe->usk || !d->fe->usk->opts || d->fe->usk->name.len > SUN_PATH_MAX) {
+		pr_err("files.img entry %u: a unix socket without its fields (or with too long a name)\n", d->id);
+		return -EINVAL;
+	}
+	while (order < ur.nr_order && ur.order[order] != d->id)
+		order++;
+	if (files_grow((void **)&ur.v, &ur.max, ur.nr + 1, sizeof(*ur.v)))
+		return -ENOMEM;
+	u = &ur.v[ur.nr++];
+	*u = (struct usk_rst){ .d = d, .ue = d->fe->usk, .fd = -1, .order = order };
+	return 0;
+}
+
+static struct usk_rst *rst_by_ino(uint32_t ino)
+{
+	for (size_t i = 0; ino && i < ur.nr; i++)
+		if (ur.v[i].ue->ino == ino)
+			return &ur.v[i];
+	return NULL;
+}
+
+static struct usk_rst *rst_by_id(uint32_t id)
+{
+	for (size_t i = 0; i < ur.nr; i++)
+		if (ur.v[i].d->id == id)
+			return &ur.v[i];
+	return NULL;
+}
+
+static const char *rst_name(const struct usk_rst *u, char *buf, size_t size)
+{
+	return name_str(u->ue->name.data, u->ue->name.len, buf, size);
+}
+
+/* The address of @u's name. */
+static socklen_t rst_addr(const struct usk_rst *u, struct sockaddr_un *sa)
+{
+	const UnixSkEntry *ue = u->ue;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, ue->name.data, ue->name.len);
+	if (ue->name.len && ue->name.data[0])
+		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + ue->name.len + 1 > sizeof(*sa)
+					   ? sizeof(*sa)
+					   : offsetof(struct sockaddr_un, sun_path) + ue->name.len + 1);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + ue->name.len);
+}
+
+/* A connected socket named as a listener of the dump was accepted from it: the name is the listener's. */
+static bool name_inherited(const struct usk_rst *u)
+{
+	if (!u->ue->name.len || u->ue->state == USK_LISTEN)
+		return false;
+	for (size_t i = 0; i < ur.nr; i++) {
+		const UnixSkEntry *o = ur.v[i].ue;
+
+		if (o->state == USK_LISTEN && o->name.len == u->ue->name.len &&
+		    !memcmp(o->name.data, u->ue->name.data, o->name.len))
+			return true;
+	}
+	return false;
+}
+
+static int bind_name(const struct usk_rst *u, int fd)
+{
+	const UnixSkEntry *ue = u->ue;
+	struct sockaddr_un sa;
+	socklen_t len;
+	char nb[SUN_PATH_MAX + 2];
+	struct stat st;
+	bool path;
+
+	if (!ue->name.len || name_inherited(u))
+		return 0;
+	len = rst_addr(u, &sa);
+	path = sa.sun_path[0] != '\0';
+	if (path && !lstat(sa.sun_path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			pr_err("unix socket %u: %s exists and is not a socket: not replaced\n", ue->ino, sa.sun_path);
+			return -EEXIST;
+		}
+		if (unlink(sa.sun_path))
+			return pr_err_ret(-errno, "unix socket %u: can't remove the old socket file %s", ue->ino,
+					  sa.sun_path);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, len))
+		return pr_err_ret(-errno, "unix socket %u: can't bind to %s", ue->ino, rst_name(u, nb, sizeof(nb)));
+	if (!path)
+		return 0;
+	if (ue->file_perms) {
+		if (chmod(sa.sun_path, ue->file_perms->mode & 07777))
+			pr_warn("unix socket %u: can't chmod %s: %s\n", ue->ino, sa.sun_path, strerror(errno));
+		if (chown(sa.sun_path, ue->file_perms->uid, ue->file_perms->gid))
+			pr_warn("unix socket %u: can't chown %s: %s\n", ue->ino, sa.sun_path, strerror(errno));
+	}
+	if (ue->has_deleted && ue->deleted && unlink(sa.sun_path))
+		return pr_err_ret(-errno, "unix socket %u: can't remove %s (deleted at dump)", ue->ino, sa.sun_path);
+	return 0;
+}
+
+static int set_int(int fd, int opt, int v)
+{
+	return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) ? -errno : 0;
+}
+
+/* The buffer sizes (if the task had set them) and the usual options. */
+static int apply_opts(const struct usk_rst *u, int fd)
+{
+	const SkOptsEntry *o = u->ue->opts;
+	uint32_t lock = o->has_so_buf_lock ? o->so_buf_lock : 0;
+	struct timeval tv;
+	int r = 0;
+
+	if ((lock & 1) && set_int(fd, SO_SNDBUFFORCE, (int)(o->so_sndbuf / 2)) &&
+	    set_int(fd, SO_SNDBUF, (int)(o->so_sndbuf / 2)))
+		pr_warn("unix socket %u: can't set the send buffer to %u\n", u->ue->ino, o->so_sndbuf);
+	if ((lock & 2) && set_int(fd, SO_RCVBUFFORCE, (int)(o->so_rcvbuf / 2)) &&
+	    set_int(fd, SO_RCVBUF, (int)(o->so_rcvbuf / 2)))
+		pr_warn("unix socket %u: can't set the receive buffer to %u\n", u->ue->ino, o->so_rcvbuf);
+	if (o->has_so_buf_lock)
+		r = set_int(fd, SO_BUF_LOCK, (int)lock);
+	if (!r && (o->so_snd_tmo_sec || o->so_snd_tmo_usec)) {
+		tv = (struct timeval){ (time_t)o->so_snd_tmo_sec, (suseconds_t)o->so_snd_tmo_usec };
+		r = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ? -errno : 0;
+	}
+	if (!r && (o->so_rcv_tmo_sec || o->so_rcv_tmo_usec)) {
+		tv = (struct timeval){ (time_t)o->so_rcv_tmo_sec, (suseconds_t)o->so_rcv_tmo_usec };
+		r = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -errno : 0;
+	}
+	if (!r && o->has_so_passcred && o->so_passcred)
+		r = set_int(fd, SO_PASSCRED, 1);
+	if (!r && o->has_so_passsec && o->so_passsec)
+		r = set_int(fd, SO_PASSSEC, 1);
+	if (!r && o->has_so_priority && o->so_priority)
+		r = set_int(fd, SO_PRIORITY, (int)o->so_priority);
+	if (!r && o->has_so_rcvlowat && o->so_rcvlowat > 1)
+		r = set_int(fd, SO_RCVLOWAT, (int)o->so_rcvlowat);
+	if (r)
+		return pr_err_ret(r, "unix socket %u: can't set its options", u->ue->ino);
+	if (o->has_so_mark && o->so_mark && set_int(fd, SO_MARK, (int)o->so_mark))
+		pr_warn("unix socket %u: can't set its mark %u: %s\n", u->ue->ino, o->so_mark, strerror(errno));
+	return 0;
+}
+
+static int send_all(int fd, const struct usk_qpkt *q, const struct sockaddr_un *to, socklen_t tolen)
+{
+	size_t off = 0;
+
+	do {
+		ssize_t n = sendto(fd, q->data + off, q->len - off, MSG_DONTWAIT | MSG_NOSIGNAL,
+				   (const struct sockaddr *)to, tolen);
+
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	} while (off < q->len);
+	return 0;
+}
+
+/*
+ * Put the queued messages of @u back, sent from @from (its peer or the
+ * other end of a socketpair); @from < 0: from a socket of criu's, to @u's
+ * name.
+ */
+static int fill_queue(const struct usk_rst *u, int from)
+{
+	_cleanup_close_ int tmp = -1;
+	struct sockaddr_un sa;
+	socklen_t salen = 0;
+	size_t n = 0, bytes = 0;
+	char nb[SUN_PATH_MAX + 2];
+
+	for (size_t i = 0; i < ur.nq; i++) {
+		const struct usk_qpkt *q = &ur.q[i];
+		int r;
+
+		if (q->id_for != u->d->id)
+			continue;
+		if (from < 0 && tmp < 0) {
+			if (!u->ue->name.len || u->ue->type != SOCK_DGRAM) {
+				pr_err("unix socket %u: queued messages but nothing to send them from\n", u->ue->ino);
+				return -EINVAL;
+			}
+			tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			if (tmp < 0)
+				return pr_err_ret(-errno, "can't make a socket to refill a queue");
+			salen = rst_addr(u, &sa);
+		}
+		r = send_all(from >= 0 ? from : tmp, q, from >= 0 ? NULL : &sa, salen);
+		if (r)
+			return pr_err_ret(r, "unix socket %u (%s): can't queue message %zu (%zu bytes) again",
+					  u->ue->ino, rst_name(u, nb, sizeof(nb)), n, q->len);
+		n++;
+		bytes += q->len;
+	}
+	if (n)
+		pr_info("unix socket %u: %zu messages (%zu bytes) queued again\n", u->ue->ino, n, bytes);
+	return 0;
+}
+
+static int apply_shutdown(const struct usk_rst *u, int fd)
+{
+	unsigned int how = u->ue->has_shutdown ? (unsigned int)u->ue->shutdown : 0;
+
+	if (!how || u->ue->state == USK_LISTEN)
+		return 0;
+	if (shutdown(fd, (int)how - 1) && errno != ENOTCONN)
+		return pr_err_ret(-errno, "unix socket %u: can't shut it down (%u)", u->ue->ino, how);
+	return 0;
+}
+
+/* Keep @fd above the service-fd base as @u's socket. */
+static int keep(struct usk_rst *u, int fd)
+{
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, files_service_fd_base());
+	int r = nfd < 0 ? -errno : 0;
+
+	close(fd);
+	if (r)
+		return pr_err_ret(r, "unix socket %u: can't move its fd", u->ue->ino);
+	u->fd = nfd;
+	u->created = true;
+	return 0;
+}
+
+static int new_socket(const struct usk_rst *u)
+{
+	int fd = socket(AF_UNIX, (int)u->ue->type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return pr_err_ret(-errno, "unix socket %u: can't make a socket of type %u", u->ue->ino, u->ue->type);
+	return fd;
+}
+
+static int connect_to(const struct usk_rst *u, int fd, const struct usk_rst *to)
+{
+	struct sockaddr_un sa;
+	socklen_t len = rst_addr(to, &sa);
+	char nb[SUN_PATH_MAX + 2];
+
+	if (!to->ue->name.len) {
+		pr_err("unix socket %u: its peer %u has no name to connect to\n", u->ue->ino, to->ue->ino);
+		return -EINVAL;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, len))
+		return pr_err_ret(-errno, "unix socket %u: can't connect to %s", u->ue->ino,
+				  rst_name(to, nb, sizeof(nb)));
+	return 0;
+}
+
+static int create_one(struct usk_rst *u);
+
+/* A socket that connects to @to (a listener, a datagram server, an outside peer). */
+static int create_connected(struct usk_rst *u, const struct usk_rst *to)
+{
+	_cleanup_close_ int fd = new_socket(u);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	/* Never block on a full accept queue; the flags are set when handed out. */
+	if (fcntl(fd, F_SETFL, O_NONBLOCK))
+		return pr_err_ret(-errno, "unix socket %u: can't make it non-blocking", u->ue->ino);
+	r = bind_name(u, fd);
+	if (!r)
+		r = apply_opts(u, fd);
+	if (!r)
+		r = connect_to(u, fd, to);
+	if (!r)
+		r = fill_queue(u, -1);
+	if (!r)
+		r = apply_shutdown(u, fd);
+	return r ?: keep(u, TAKE_FD(fd));
+}
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct usk_rst *x = *(struct usk_rst *const *)a, *y = *(struct usk_rst *const *)b;
+
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* A listener, then the clients waiting in its accept queue, in order. */
+static int create_listener(struct usk_rst *l)
+{
+	_cleanup_free_ struct usk_rst **pend = NULL;
+	_cleanup_close_ int fd = new_socket(l);
+	size_t n = 0;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = bind_name(l, fd);
+	if (!r)
+		r = apply_opts(l, fd);
+	if (!r && listen(fd, (int)l->ue->backlog))
+		r = pr_err_ret(-errno, "unix socket %u: can't listen", l->ue->ino);
+	if (!r)
+		r = keep(l, TAKE_FD(fd));
+	if (r)
+		return r;
+	pend = xmalloc((ur.nr ? ur.nr : 1) * sizeof(*pend));
+	if (!pend)
+		return -ENOMEM;
+	for (size_t i = 0; i < ur.nr; i++)
+		if (ur.v[i].ue->peer == l->ue->ino && !(ur.v[i].ue->uflags & USK_EXTERN) &&
+		    ur.v[i].ue->state != USK_LISTEN)
+			pend[n++] = &ur.v[i];
+	qsort(pend, n, sizeof(*pend), cmp_order);
+	for (size_t i = 0; !r && i < n; i++) {
+		pend[i]->creating = true;
+		r = create_connected(pend[i], l);
+		pend[i]->creating = false;
+	}
+	if (!r && n)
+		pr_info("unix socket %u: listening, %zu pending connections made again\n", l->ue->ino, n);
+	return r;
+}
+
+/* Both ends of a connected pair: a socketpair, each end named as dumped. */
+static int create_pair(struct usk_rst *a, struct usk_rst *b)
+{
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, (int)a->ue->type | SOCK_CLOEXEC, 0, sv))
+		return pr_err_ret(-errno, "unix sockets %u and %u: can't make a pair", a->ue->ino, b->ue->ino);
+	r = bind_name(a, sv[0]);
+	if (!r)
+		r = bind_name(b, sv[1]);
+	if (!r)
+		r = apply_opts(a, sv[0]);
+	if (!r)
+		r = apply_opts(b, sv[1]);
+	if (!r)
+		r = fill_queue(a, sv[1]);
+	if (!r)
+		r = fill_queue(b, sv[0]);
+	if (!r)
+		r = apply_shutdown(a, sv[0]);
+	if (!r)
+		r = apply_shutdown(b, sv[1]);
+	if (r) {
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	r = keep(a, sv[0]);
+	if (r) {
+		close(sv[1]);
+		return r;
+	}
+	return keep(b, sv[1]);
+}
+
+/* A connected socket whose peer is gone (or was outside): its pair's other end closed. */
+static int create_orphan(struct usk_rst *u)
+{
+	_cleanup_close_ int other = -1;
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, (int)u->ue->type | SOCK_CLOEXEC, 0, sv))
+		return pr_err_ret(-errno, "unix socket %u: can't make a pair", u->ue->ino);
+	other = sv[1];
+	r = bind_name(u, sv[0]);
+	if (!r)
+		r = apply_opts(u, sv[0]);
+	if (!r)
+		r = fill_queue(u, other);
+	if (!r)
+		r = apply_shutdown(u, sv[0]);
+	if (r) {
+		close(sv[0]);
+		return r;
+	}
+	pr_info("unix socket %u: connected, its peer closed\n", u->ue->ino);
+	return keep(u, sv[0]);
+}
+
+/* A socket of its own: unconnected, perhaps named. */
+static int create_single(struct usk_rst *u)
+{
+	_cleanup_close_ int fd = new_socket(u);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = bind_name(u, fd);
+	if (!r)
+		r = apply_opts(u, fd);
+	if (!r)
+		r = keep(u, TAKE_FD(fd));
+	if (!r)
+		r = fill_queue(u, -1);
+	if (!r)
+		r = apply_shutdown(u, u->fd);
+	return r;
+}
+
+static bool has_queue(const struct usk_rst *u)
+{
+	for (size_t i = 0; i < ur.nq; i++)
+		if (ur.q[i].id_for == u->d->id)
+			return true;
+	return false;
+}
+
+static int create_one(struct usk_rst *u)
+{
+	const UnixSkEntry *ue = u->ue;
+	struct usk_rst *p;
+	int r;
+
+	if (u->created)
+		return 0;
+	if (u->creating) {
+		pr_err("unix socket %u: its peers depend on each other in a loop\n", ue->ino);
+		return -ELOOP;
+	}
+	if (ue->uflags & USK_EXTERN) {
+		pr_err("unix socket %u is outside the dump: it is not made\n", ue->ino);
+		return -EINVAL;
+	}
+	u->creating = true;
+	p = rst_by_ino(ue->peer);
+	if (ue->state == USK_LISTEN)
+		r = create_listener(u);
+	else if (p && (p->ue->uflags & USK_EXTERN))
+		r = ue->type == SOCK_DGRAM ? create_connected(u, p) : create_orphan(u);
+	else if (p && p->ue->state == USK_LISTEN)
+		r = create_one(p); /* the listener makes its pending clients */
+	else if (p && p->ue->peer == ue->ino)
+		r = p->created ? -EINVAL : create_pair(u, p);
+	else if (p)
+		r = create_one(p) ?: create_connected(u, p);
+	else if (ue->type != SOCK_DGRAM && (ue->peer || ue->state == USK_ESTABLISHED))
+		r = create_orphan(u);
+	else if (ue->type == SOCK_DGRAM && !ue->name.len && has_queue(u))
+		r = create_orphan(u); /* its peer is gone, its messages stay */
+	else
+		r = create_single(u);
+	u->creating = false;
+	if (!r && !u->created) {
+		pr_err("unix socket %u: not made with its peer %u\n", ue->ino, ue->peer);
+		r = -EINVAL;
+	}
+	return r;
+}
+
+static int usk_open(struct file_desc *d, int *fd)
+{
+	struct usk_rst *u = rst_by_id(d->id);
+	int r;
+
+	if (!u)
+		return -EINVAL;
+	r = create_one(u);
+	if (r)
+		return r;
+	if (u->given || u->fd < 0) {
+		pr_err("unix socket %u: opened twice\n", u->ue->ino);
+		return -EINVAL;
+	}
+	if (fcntl(u->fd, F_SETFL, u->ue->flags & ~O_ACCMODE))
+		return pr_err_ret(-errno, "unix socket %u: can't set its flags %#x", u->ue->ino, u->ue->flags);
+	r = restore_fown(u->fd, u->ue->fown, "unix socket");
+	if (r)
+		return r;
+	*fd = u->fd;
+	u->fd = -1;
+	u->given = true;
+	return 0;
+}
+
+static void usk_restore_fini(void)
+{
+	for (size_t i = 0; i < ur.nr; i++)
+		if (ur.v[i].fd >= 0)
+			close(ur.v[i].fd);
+	for (size_t i = 0; i < ur.nq; i++)
+		free(ur.q[i].data);
+	free(ur.q);
+	free(ur.v);
+	free(ur.order);
+	memset(&ur, 0, sizeof(ur));
+}
+
+const struct fd_kind unix_sk_kind = {
+	.name = "unix socket",
+	.type = FD_TYPES__UNIXSK,
+	.match = usk_match,
+	.dump = usk_dump,
+	.collect = usk_collect,
+	.open = usk_open,
+	.dump_finish = usk_dump_finish,
+	.dump_fini = usk_dump_fini,
+	.collect_images = usk_collect_images,
+	.restore_fini = usk_restore_fini,
+};
