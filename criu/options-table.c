@@ -458,7 +458,7 @@ const struct opt_desc opt_table[] = {
 	  .help = "restore connected TCP sockets closed (wins over --tcp-established)" },
 	{ "skip-in-flight", 0, BOOL(tcp_skip_in_flight), .cmds = CR, .group = GRP_CR,
 	  .rpc = "tcp_skip_in_flight", .help = "ignore half-open TCP connections" },
-	{ "ext-unix-sk", 'x', BOOL_OPTARG(ext_unix_sk), .set = set_ext_unix_sk, .cmds = CR, .flags = UNBUILT,
+	{ "ext-unix-sk", 'x', BOOL_OPTARG(ext_unix_sk), .set = set_ext_unix_sk, .cmds = CR,
 	  .group = GRP_CR, .rpc = "ext_unix_sk", .argname = "INODE,...",
 	  .help = "allow unix sockets connected to peers outside the tree" },
 	{ "link-remap", 0, BOOL(link_remap_ok), .cmds = CR, .flags = UNBUILT, .group = GRP_CR, .rpc = "link_remap",
