@@ -1,30 +1,42 @@
 /*
- * criu dump -t PID: checkpoint one single-threaded process.
+ * criu dump -t PID: checkpoint the process tree under PID.
  *
  * Order of work:
- *   look at /proc (refuse what is not supported, before touching the task)
- *   -> seize (compel) -> check again (a thread or child may have appeared)
- *   -> smaps + pagemap (nothing of criu's is mapped in the task yet)
- *   -> infect: task state from the parasite, fds (files.h), page contents
- *   -> cure -> core, mm, ids, files, pstree, seccomp, inventory images
- *   -> kill the task (default), leave it stopped (-s) or running (-R)
+ *   look at the root in /proc (refuse what is not supported, untouched)
+ *   -> seize the root (compel), then every child of every thread of every
+ *      seized task, again and again until a whole pass finds no new task
+ *      (tasks that fork or exit meanwhile), within --timeout
+ *   -> check every task (namespaces, sessions, groups, terminals) and give
+ *      each its kernel object ids (kcmp: shared fd tables, fs info)
+ *   -> each live task in turn: smaps + pagemap, its fds (files.h), infect,
+ *      task state and threads from the parasite, page contents, cure;
+ *      core, mm, ids, fs images.  A zombie gets its core only (state
+ *      TASK_DEAD and its exit code, as CRIU writes it).
+ *   -> once for the tree: shared memory contents, files.img, pstree,
+ *      seccomp, inventory images
+ *   -> kill every task (default), leave them stopped (-s) or running (-R)
  *   -> stats-dump.
- * Any failure before the end releases the task as it was (compel restores
- * registers and mask; nothing of the parasite stays) and says why.
+ * Any failure before the end releases every seized task as it was (compel
+ * restores registers and mask; nothing of the parasite stays) and says why.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #define LOG_PREFIX "dump: "
 #include "compel/blobs/criu-parasite-blob.h"
 #include "action-scripts.h"
+#include "arch.h"
 #include "cr-util.h"
 #include "cr_options.h"
 #include "dump.h"
 #include "files.h"
 #include "inventory.h"
 #include "log.h"
+#include "net-lock.h"
 #include "mem.h"
 #include "pstree.h"
 #include "shmem.h"
@@ -33,34 +45,41 @@
 #include "threads.h"
 
 #define PF_KTHREAD 0x00200000
-#define PAGES_ID   1
 /* Room for page ranges of one compel_dump_pages() batch, and the task state. */
 #define PARASITE_ARGS_SIZE (64u << 10)
 
-/* Children of @pid (its only thread), as a short list in @buf; 0 when none. */
-static int children_of(pid_t pid, char *buf, size_t len)
-{
-	char name[64];
-	_cleanup_free_ char *t = NULL;
-	int r;
+/* task_core_entry.task_state of a zombie, as CRIU writes it */
+#define TASK_DEAD 2
 
-	snprintf(name, sizeof(name), "task/%d/children", (int)pid);
-	r = proc_read_file(pid, name, &t, NULL);
-	if (r)
-		return r;
-	size_t n = strlen(t);
-	while (n && (t[n - 1] == ' ' || t[n - 1] == '\n'))
-		t[--n] = '\0';
-	snprintf(buf, len, "%s", t);
-	return n ? 1 : 0;
+/* The tree being dumped, parents before children (the root first). */
+struct dump_tree {
+	struct dump_task **v;
+	size_t n, max;
+	uint32_t next_pages_id;
+};
+
+static struct dump_task *tree_find(const struct dump_tree *tr, pid_t pid)
+{
+	for (size_t i = 0; i < tr->n; i++)
+		if (tr->v[i]->pid == pid)
+			return tr->v[i];
+	return NULL;
+}
+
+static void task_free(struct dump_task *t)
+{
+	arena_free(&t->a);
+	proc_status_free(&t->status);
+	free(t);
 }
 
 /* What can be refused by looking at /proc: before seizing and once seized. */
-static int check_task(struct dump_task *t)
+static int check_task(struct dump_task *t, bool root)
 {
 	char what[256];
 	int r;
 
+	proc_status_free(&t->status);
 	r = proc_read_status(t->pid, &t->status);
 	if (r == -ESRCH) {
 		pr_err("no process with pid %d\n", (int)t->pid);
@@ -80,15 +99,11 @@ static int check_task(struct dump_task *t)
 		return -EPERM;
 	}
 	if (t->stat.state == 'Z' || t->stat.state == 'X') {
-		pr_err("process %d is a zombie: nothing to dump\n", (int)t->pid);
-		return -EINVAL;
-	}
-	r = children_of(t->pid, what, sizeof(what));
-	if (r < 0)
-		return r;
-	if (r) {
-		pr_err("process %d has children (%s): dumping process trees is not supported yet\n", (int)t->pid, what);
-		return -EOPNOTSUPP;
+		if (root) {
+			pr_err("process %d is a zombie: nothing to dump\n", (int)t->pid);
+			return -EINVAL;
+		}
+		return 0; /* a zombie of the tree: its core only */
 	}
 	r = cr_foreign_namespaces(t->pid, what, sizeof(what));
 	if (r)
@@ -98,7 +113,7 @@ static int check_task(struct dump_task *t)
 		return -EOPNOTSUPP;
 	}
 	if (!opts.shell_job) {
-		if (t->stat.sid != t->pid) {
+		if (root && t->stat.sid != t->pid) {
 			pr_err("process %d is not a session leader (its session %d is outside the dump); "
 			       "consider using --shell-job\n",
 			       (int)t->pid, (int)t->stat.sid);
@@ -112,13 +127,250 @@ static int check_task(struct dump_task *t)
 	return 0;
 }
 
-static int write_ids(struct img_dir *dir, pid_t pid)
-{
-	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
+/* ------------------------------------------------------------ freezing */
 
-	ids.vm_id = ids.files_id = ids.fs_id = ids.sighand_id = DUMP_ID_TASK;
-	dump_fill_ns_ids(&ids);
-	return img_write_one(dir, CR_IMG_IDS, pid, &ids);
+static int tree_add(struct dump_tree *tr, pid_t pid, pid_t ppid, struct dump_task **out)
+{
+	struct dump_task *t;
+
+	if (tr->n == tr->max) {
+		size_t m = tr->max ? tr->max * 2 : 16;
+		struct dump_task **v = xrealloc(tr->v, m * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		tr->v = v;
+		tr->max = m;
+	}
+	t = xzalloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->pid = pid;
+	t->ppid = ppid;
+	tr->v[tr->n++] = t;
+	*out = t;
+	return 0;
+}
+
+/*
+ * Seize @pid, a child of @ppid (0: the root).  A child gone meanwhile (its
+ * parent reaps automatically) is left out: returns 1 then.
+ */
+static int seize_task(struct dump_tree *tr, pid_t pid, pid_t ppid)
+{
+	struct dump_task *t;
+	int r;
+
+	r = tree_add(tr, pid, ppid, &t);
+	if (r)
+		return r;
+	r = compel_seize(pid, 0, &t->ctl);
+	if (r == -ESRCH && ppid) {
+		pr_info("process %d (a child of %d) ended before it could be seized\n", (int)pid, (int)ppid);
+		task_free(tr->v[--tr->n]);
+		return 1;
+	}
+	if (r) {
+		pr_err("can't seize process %d: %s\n", (int)pid, strerror(-r));
+		task_free(tr->v[--tr->n]);
+		return r;
+	}
+	t->zombie = compel_task(t->ctl)->state == COMPEL_TASK_ZOMBIE;
+	t->stopped = compel_task(t->ctl)->state == COMPEL_TASK_STOPPED;
+	pr_info("seized process %d (parent %d)%s%s\n", (int)pid, (int)ppid, t->zombie ? ", a zombie" : "",
+		t->stopped ? ", stopped" : "");
+	return 0;
+}
+
+/* Append the children of every thread of @pid to *@kids (a growing array). */
+static int list_children(pid_t pid, pid_t **kids, size_t *nr, size_t *max)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : pr_err_ret(-errno, "can't list the threads of %d", (int)pid);
+	while (!r && (de = readdir(d))) {
+		_cleanup_free_ char *text = NULL;
+		char name[300];
+		char *p, *end;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof(name), "task/%s/children", de->d_name);
+		if (proc_read_file(pid, name, &text, NULL))
+			continue; /* the thread ended */
+		for (p = text;; p = end) {
+			long c = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (*nr == *max) {
+				size_t m = *max ? *max * 2 : 32;
+				pid_t *n = xrealloc(*kids, m * sizeof(*n));
+
+				if (!n) {
+					r = -ENOMEM;
+					break;
+				}
+				*kids = n;
+				*max = m;
+			}
+			(*kids)[(*nr)++] = (pid_t)c;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+/*
+ * Seize the root, then the children of every seized task, pass after pass,
+ * until a pass finds nobody new: a frozen task forks no more, but its
+ * children may have until they were seized, and a subreaper inherits
+ * orphans.  Zombies are collected too (seized as zombies: nothing stops).
+ */
+static int freeze_tree(struct dump_tree *tr, pid_t root)
+{
+	uint64_t deadline = stats_now_us() + (uint64_t)(opts.timeout > 0 ? opts.timeout : 10) * 1000000;
+	_cleanup_free_ pid_t *kids = NULL;
+	size_t max = 0;
+	bool found;
+	int r;
+
+	r = seize_task(tr, root, 0);
+	if (r)
+		return r;
+	do {
+		found = false;
+		for (size_t i = 0; i < tr->n; i++) {
+			size_t nr = 0;
+
+			if (tr->v[i]->zombie)
+				continue;
+			r = list_children(tr->v[i]->pid, &kids, &nr, &max);
+			if (r)
+				return r;
+			for (size_t k = 0; k < nr; k++) {
+				if (tree_find(tr, kids[k]))
+					continue;
+				r = seize_task(tr, kids[k], tr->v[i]->pid);
+				if (r < 0)
+					return r;
+				found |= r == 0;
+			}
+		}
+		if (found && stats_now_us() > deadline) {
+			pr_err("the tree of process %d kept changing for %d s (--timeout): giving up\n", (int)root,
+			       opts.timeout > 0 ? opts.timeout : 10);
+			return -ETIMEDOUT;
+		}
+	} while (found);
+	pr_info("tree of process %d frozen: %zu processes\n", (int)root, tr->n);
+	return 0;
+}
+
+/* ------------------------------------------------------------ checks and ids */
+
+/* Is @pid a process on this system (outside the tree, when not in it)? */
+static bool pid_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+/*
+ * Sessions and groups must be restorable: a session or group whose
+ * leader is neither in the tree nor gone (its pid taken by a process
+ * outside) could not be made again.
+ */
+static int check_ids(const struct dump_tree *tr)
+{
+	const struct dump_task *root = tr->v[0];
+
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct dump_task *t = tr->v[i];
+		pid_t sid = t->stat.sid, pgid = t->stat.pgid;
+
+		if (i && sid != root->stat.sid && !tree_find(tr, sid) && sid && pid_alive(sid)) {
+			pr_err("process %d is in session %d, whose leader is alive outside the dumped tree: "
+			       "not supported\n",
+			       (int)t->pid, (int)sid);
+			return -EOPNOTSUPP;
+		}
+		if (opts.shell_job && pgid == root->stat.pgid)
+			continue;
+		if (!tree_find(tr, pgid) && pid_alive(pgid)) {
+			pr_err("process %d is in process group %d, whose leader is alive outside the dumped tree: "
+			       "not supported\n",
+			       (int)t->pid, (int)pgid);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+static long kcmp(pid_t a, pid_t b, int type)
+{
+	long r = syscall(SYS_kcmp, a, b, type, 0, 0);
+
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * vm, files, fs and sighand ids: the same id where two tasks share the
+ * object (kcmp says equal), else the next of its kind.  Processes sharing
+ * memory or signal handlers (CLONE_VM, CLONE_SIGHAND without threads)
+ * can't be restored: refused by name.
+ */
+static int assign_ids(struct dump_tree *tr)
+{
+	static const int kinds[] = { KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND };
+	static const char *const names[] = { "memory (CLONE_VM)", "fd table", "fs info", "signal handlers" };
+	uint32_t next[4] = { DUMP_ID_TASK, DUMP_ID_TASK, DUMP_ID_TASK, DUMP_ID_TASK };
+
+	for (size_t i = 0; i < tr->n; i++) {
+		struct dump_task *t = tr->v[i];
+		uint32_t *id[4] = { &t->ids.vm_id, &t->ids.files_id, &t->ids.fs_id, &t->ids.sighand_id };
+
+		task_kobj_ids_entry__init(&t->ids);
+		if (t->zombie)
+			continue;
+		for (int k = 0; k < 4; k++) {
+			*id[k] = 0;
+			for (size_t j = 0; j < i && !*id[k]; j++) {
+				struct dump_task *o = tr->v[j];
+				uint32_t *oid[4] = { &o->ids.vm_id, &o->ids.files_id, &o->ids.fs_id,
+						     &o->ids.sighand_id };
+				long r;
+
+				if (o->zombie)
+					continue;
+				r = kcmp(t->pid, o->pid, kinds[k]);
+				if (r < 0) {
+					pr_warn("kcmp(%d, %d): %s: taken as not shared\n", (int)t->pid, (int)o->pid,
+						strerror((int)-r));
+					continue;
+				}
+				if (r)
+					continue;
+				if (k == 0 || k == 3) {
+					pr_err("processes %d and %d share their %s: not supported\n", (int)o->pid,
+					       (int)t->pid, names[k]);
+					return -EOPNOTSUPP;
+				}
+				*id[k] = *oid[k];
+				pr_info("process %d shares the %s of process %d (id %u)\n", (int)t->pid, names[k],
+					(int)o->pid, *id[k]);
+			}
+			if (!*id[k])
+				*id[k] = next[k]++;
+		}
+		dump_fill_ns_ids(&t->ids);
+	}
+	return 0;
 }
 
 static int write_inventory_img(struct img_dir *dir)
@@ -133,8 +385,10 @@ static int write_inventory_img(struct img_dir *dir)
 	return write_inventory(dir, &p);
 }
 
+/* ------------------------------------------------------------ one task */
+
 /* The fds, then inside the task: the parasite's view and the pages. */
-static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_dir *dir)
+static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_dir *dir, uint32_t pages_id)
 {
 	int r, ret = 0;
 
@@ -142,7 +396,7 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 	 * The fds first, while no fd of the parasite's (its socket, its
 	 * memfd) is in the task's table.
 	 */
-	r = dump_task_files(t->ctl, t->pid, DUMP_ID_TASK, dir);
+	r = dump_task_files(t->ctl, t->pid, t->ids.files_id, dir);
 	if (r)
 		return r;
 	r = compel_infect(t->ctl, &criu_parasite_blob, PARASITE_ARGS_SIZE);
@@ -156,26 +410,14 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 	if (!r)
 		r = dump_thread_cores(t, dir); /* threads.h */
 	if (!r)
-		r = mem_dump_pages(t->ctl, t->pid, md, dir, PAGES_ID);
-	if (!r)
-		r = shmem_dump_contents(dir, PAGES_ID + 1, &md->shmem_pages);
+		r = mem_dump_pages(t->ctl, t->pid, md, dir, pages_id);
 	int c = compel_cure(t->ctl);
 	if (c)
 		pr_err("can't cure process %d: %s\n", (int)t->pid, strerror(-c));
 	return r ?: c;
 }
 
-/* The task is gone or a zombie (killed while being dumped, say). */
-static bool task_died(pid_t pid)
-{
-	struct proc_stat ps;
-
-	if (kill(pid, 0) && errno == ESRCH)
-		return true;
-	return !proc_read_stat(pid, &ps) && (ps.state == 'Z' || ps.state == 'X');
-}
-
-static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats *st)
+static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats *st, uint32_t pages_id)
 {
 	struct mem_dump md;
 	CoreEntry *core;
@@ -183,19 +425,20 @@ static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats 
 	uint64_t t0 = stats_now_us();
 	int r;
 
+	pr_info("dumping process %d (%s)%s\n", (int)t->pid, t->stat.comm, t->stopped ? ", stopped" : "");
 	r = mem_dump_collect(t->pid, &md);
 	if (r)
 		goto out;
 	r = mem_dump_scan(t->pid, &md);
 	if (r)
 		goto out;
-	st->memdump_time = stats_now_us() - t0;
-	r = dump_infected(t, &md, dir);
+	st->memdump_time += stats_now_us() - t0;
+	r = dump_infected(t, &md, dir, pages_id);
 	if (r)
 		goto out;
-	st->memwrite_time = md.write_us;
-	st->pages_scanned = md.pages_scanned;
-	st->pages_written = md.pages_written;
+	st->memwrite_time += md.write_us;
+	st->pages_scanned += md.pages_scanned;
+	st->pages_written += md.pages_written;
 
 	r = dump_task_core(t, &core);
 	if (!r)
@@ -207,19 +450,60 @@ static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats 
 	if (!r)
 		r = img_write_one(dir, CR_IMG_MM, t->pid, &mm);
 	if (!r)
-		r = write_ids(dir, t->pid);
-	if (!r)
-		r = files_dump_finish(dir);
-	if (!r)
-		r = pstree_write_one(dir, t->pid, t->stat.pgid, t->stat.sid, t->ctl);
-	if (!r)
-		r = task_state_dump_finish(dir); /* seccomp.img */
-	if (!r)
-		r = write_inventory_img(dir);
+		r = img_write_one(dir, CR_IMG_IDS, t->pid, &t->ids);
 out:
 	mem_dump_free(&md);
 	return r;
 }
+
+/* A zombie: its core with state TASK_DEAD and the exit code (wait status). */
+static int dump_zombie(struct dump_task *t, struct img_dir *dir)
+{
+	CoreEntry core = CORE_ENTRY__INIT;
+	TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
+
+	core.mtype = ARCH_CORE_MTYPE;
+	core.tc = &tc;
+	tc.task_state = TASK_DEAD;
+	tc.exit_code = (uint32_t)t->stat.exit_code;
+	tc.comm = t->stat.comm;
+	pr_info("process %d is a zombie (exit status %#x)\n", (int)t->pid, t->stat.exit_code);
+	return img_write_one(dir, CR_IMG_CORE, t->pid, &core);
+}
+
+/* pstree.img: every task, its threads as compel seized them. */
+static int write_pstree(const struct dump_tree *tr, struct img_dir *dir)
+{
+	_cleanup_free_ struct pstree_task *pt = xzalloc(tr->n * sizeof(*pt));
+	_cleanup_free_ pid_t *tids = NULL;
+	size_t nr = 0, k = 0;
+
+	if (!pt)
+		return -ENOMEM;
+	for (size_t i = 0; i < tr->n; i++)
+		nr += tr->v[i]->zombie ? 1 : compel_task(tr->v[i]->ctl)->nr_threads;
+	tids = xmalloc((nr ?: 1) * sizeof(*tids));
+	if (!tids)
+		return -ENOMEM;
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct dump_task *t = tr->v[i];
+		unsigned int n = t->zombie ? 1 : compel_task(t->ctl)->nr_threads;
+
+		pt[i] = (struct pstree_task){ .pid = t->pid,
+					      .ppid = t->ppid,
+					      .pgid = t->stat.pgid,
+					      .sid = t->stat.sid,
+					      .tids = &tids[k],
+					      .nr_tids = n };
+		tids[k] = t->pid;
+		for (unsigned int j = 0; !t->zombie && j < n; j++)
+			tids[k + j] = compel_thread(t->ctl, j)->tid; /* the leader first */
+		k += n;
+	}
+	return pstree_write(dir, pt, tr->n);
+}
+
+/* ------------------------------------------------------------ the end */
 
 /* Wait until @pid is dead (gone or a zombie its parent has not reaped). */
 static bool wait_dead(pid_t pid)
@@ -246,108 +530,185 @@ static bool wait_dead(pid_t pid)
 	return false;
 }
 
-/* The end of a successful dump: what -R, -s or the default ask for. */
-static int finish_task(struct dump_task *t)
+/* The end of a successful dump: what -R, -s or the default ask for, for every task. */
+static int finish_tree(struct dump_tree *tr)
 {
+	int r = 0;
+
+	for (size_t i = 0; i < tr->n; i++) {
+		struct dump_task *t = tr->v[i];
+
+		if (t->zombie || opts.leave_running)
+			continue;
+		if (kill(t->pid, opts.leave_stopped ? SIGSTOP : SIGKILL) && !r)
+			r = pr_err_ret(-errno, "can't %s process %d after the dump",
+				       opts.leave_stopped ? "stop" : "kill", (int)t->pid);
+	}
+	for (size_t i = 0; i < tr->n; i++) {
+		int c = compel_release(tr->v[i]->ctl);
+
+		tr->v[i]->ctl = NULL;
+		if (c && !r)
+			r = c;
+	}
+	if (opts.leave_running || opts.leave_stopped) {
+		pr_info("%zu processes left %s\n", tr->n, opts.leave_running ? "running" : "stopped");
+		return r;
+	}
+	for (size_t i = 0; i < tr->n; i++)
+		if (!tr->v[i]->zombie && !wait_dead(tr->v[i]->pid) && !r)
+			r = pr_err_ret(-ETIMEDOUT, "process %d is still alive after SIGKILL", (int)tr->v[i]->pid);
+	/*
+	 * The root's parent reaps it; the others go to a reaper (init, a
+	 * subreaper) that collects them soon: wait a little, so that a
+	 * restore right after finds their pids free.
+	 */
+	for (int k = 0; !r && k < 200; k++) {
+		bool left = false;
+
+		for (size_t i = 1; i < tr->n; i++)
+			left |= !(kill(tr->v[i]->pid, 0) && errno == ESRCH);
+		if (!left)
+			break;
+		usleep(10000);
+	}
+	if (!r)
+		pr_info("%zu processes killed\n", tr->n);
+	return r;
+}
+
+/* The task is gone or a zombie (killed while being dumped, say). */
+static bool task_died(pid_t pid)
+{
+	struct proc_stat ps;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	return !proc_read_stat(pid, &ps) && (ps.state == 'Z' || ps.state == 'X');
+}
+
+/* A failed dump: every seized task goes on as it was. */
+static void release_tree(struct dump_tree *tr)
+{
+	pid_t root = tr->n ? tr->v[0]->pid : opts.tree_id;
+	bool died = false, stuck = false;
+
+	for (size_t i = tr->n; i-- > 0;) {
+		struct dump_task *t = tr->v[i];
+
+		if (compel_release(t->ctl)) {
+			pr_err("can't release process %d cleanly\n", (int)t->pid);
+			stuck = true;
+		} else if (!t->zombie && task_died(t->pid)) {
+			if (i)
+				pr_err("process %d died while being dumped\n", (int)t->pid);
+			died = true;
+		}
+		t->ctl = NULL;
+	}
+	if (died && tr->n && task_died(root))
+		pr_err("dump of process %d failed: it died while being dumped\n", (int)root);
+	else if (!stuck && !died)
+		pr_err("dump of process %d failed: %s untouched\n", (int)root,
+		       tr->n > 1 ? "the tree goes on running" : "it goes on running");
+	else
+		pr_err("dump of process %d failed\n", (int)root);
+}
+
+static void free_tree(struct dump_tree *tr)
+{
+	for (size_t i = 0; i < tr->n; i++)
+		task_free(tr->v[i]);
+	free(tr->v);
+	*tr = (struct dump_tree){ 0 };
+	shmem_dump_fini();
+	files_dump_fini();
+}
+
+static int dump_tree(struct dump_tree *tr, struct img_dir *dir, struct dump_stats *st)
+{
+	uint32_t pages_id = 1;
 	int r;
 
-	if (opts.leave_running) {
-		r = compel_release(t->ctl);
-		pr_info("process %d left running\n", (int)t->pid);
-		return r;
+	for (size_t i = 0; i < tr->n; i++) {
+		r = check_task(tr->v[i], i == 0); /* a thread or a terminal may have come meanwhile */
+		if (r)
+			return r;
+		tr->v[i]->zombie |= tr->v[i]->stat.state == 'Z' || tr->v[i]->stat.state == 'X';
 	}
-	if (opts.leave_stopped) {
-		if (kill(t->pid, SIGSTOP))
-			pr_perror("can't stop process %d", (int)t->pid);
-		r = compel_release(t->ctl);
-		pr_info("process %d left stopped\n", (int)t->pid);
-		return r;
-	}
-	if (kill(t->pid, SIGKILL))
-		return pr_err_ret(-errno, "can't kill process %d after the dump", (int)t->pid);
-	compel_release(t->ctl);
-	if (!wait_dead(t->pid))
-		return pr_err_ret(-ETIMEDOUT, "process %d is still alive after SIGKILL", (int)t->pid);
-	pr_info("process %d killed\n", (int)t->pid);
-	return 0;
+	r = check_ids(tr);
+	if (!r)
+		r = assign_ids(tr);
+	for (size_t i = 0; !r && i < tr->n; i++)
+		r = tr->v[i]->zombie ? dump_zombie(tr->v[i], dir) : dump_one(tr->v[i], dir, st, pages_id++);
+	if (!r)
+		r = shmem_dump_contents(dir, pages_id, &st->pages_written);
+	if (!r)
+		r = files_dump_finish(dir);
+	if (!r)
+		r = write_pstree(tr, dir);
+	if (!r)
+		r = task_state_dump_finish(dir); /* seccomp.img */
+	if (!r)
+		r = write_inventory_img(dir);
+	return r;
 }
 
 int cr_dump_tasks(void)
 {
 	struct img_dir *dir _cleanup_img_dir_ = NULL;
-	struct dump_task t = { .pid = opts.tree_id };
+	struct dump_tree tr = { 0 };
+	struct dump_task probe = { .pid = opts.tree_id };
 	struct dump_stats st = { 0 };
 	uint64_t t0, frozen;
 	int r;
 
 	cr_compel_log_setup();
-	if (t.pid <= 0) {
+	if (probe.pid <= 0) {
 		pr_err("dump needs the process to dump: -t PID\n");
 		return -EINVAL;
 	}
-	if (t.pid == getpid()) {
+	if (probe.pid == getpid()) {
 		pr_err("criu can't dump itself\n");
 		return -EINVAL;
 	}
 	r = cr_open_images_dir(IMG_DIR_CREATE, &dir);
 	if (r)
 		return r;
-	r = check_task(&t);
+	r = check_task(&probe, true);
+	proc_status_free(&probe.status);
 	if (!r)
-		r = run_scripts(ACT_PRE_DUMP, t.pid);
-	if (r)
-		goto out_refused;
+		r = run_scripts(ACT_PRE_DUMP, probe.pid);
+	if (r) {
+		if (r != -ESRCH)
+			pr_err("dump of process %d refused: it was not touched\n", (int)probe.pid);
+		return r;
+	}
 
 	t0 = stats_now_us();
-	r = compel_seize(t.pid, 0, &t.ctl);
-	if (r) {
-		pr_err("can't seize process %d: %s\n", (int)t.pid, strerror(-r));
-		goto out_refused;
-	}
+	r = freeze_tree(&tr, probe.pid);
 	frozen = stats_now_us();
 	st.freezing_time = frozen - t0;
-	t.stopped = compel_task(t.ctl)->state == COMPEL_TASK_STOPPED;
-	proc_status_free(&t.status);
-	r = check_task(&t); /* a child or thread may have come meanwhile */
-	if (r)
-		goto out_release;
-
-	pr_info("dumping process %d (%s)%s\n", (int)t.pid, t.stat.comm, t.stopped ? ", stopped" : "");
-	r = dump_one(&t, dir, &st);
 	if (!r)
-		r = run_scripts(ACT_POST_DUMP, t.pid);
-	if (r)
-		goto out_release;
-	r = finish_task(&t);
+		r = dump_tree(&tr, dir, &st);
+	if (!r)
+		r = run_scripts(ACT_POST_DUMP, probe.pid);
+	if (r) {
+		network_dump_end(r); /* connections out of repair mode and unlocked before the tree resumes */
+		release_tree(&tr);
+		free_tree(&tr);
+		return r;
+	}
+	network_dump_end(0); /* with -R: connections out of repair mode and unlocked */
+	r = finish_tree(&tr);
 	st.frozen_time = stats_now_us() - frozen;
-	shmem_dump_fini();
-	files_dump_fini();
-	arena_free(&t.a);
-	proc_status_free(&t.status);
+	free_tree(&tr);
 	if (r)
 		return r;
 	r = stats_write_dump(dir, &st);
 	if (opts.display_stats)
 		stats_show_dump(&st);
 	if (!r)
-		pr_info("dump of process %d finished\n", (int)t.pid);
-	return r;
-
-out_release:
-	if (compel_release(t.ctl))
-		pr_err("can't release process %d cleanly\n", (int)t.pid);
-	else if (task_died(t.pid))
-		pr_err("dump of process %d failed: it died while being dumped\n", (int)t.pid);
-	else
-		pr_err("dump of process %d failed: it goes on running untouched\n", (int)t.pid);
-	goto out_free;
-out_refused:
-	if (r != -ESRCH)
-		pr_err("dump of process %d refused: it was not touched\n", (int)t.pid);
-out_free:
-	shmem_dump_fini();
-	files_dump_fini();
-	arena_free(&t.a);
-	proc_status_free(&t.status);
+		pr_info("dump of process %d finished\n", (int)probe.pid);
 	return r;
 }

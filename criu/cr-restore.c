@@ -1,23 +1,39 @@
 /*
- * criu restore: bring back the process of the images dir.
+ * criu restore: bring back the process tree of the images dir, with the
+ * same pids, sessions, process groups and what the tasks shared.
  *
  * Order of work, in criu's main process:
- *   inventory, pstree, core, ids, files, mm + pagemap + pages, vDSO plan
+ *   inventory, pstree, each task's core, ids, threads, mm + pagemap +
+ *   pages, vDSO plan; the plan of the tree (who forks whom and when, for
+ *   sessions and groups; helpers for a session or group whose leader is
+ *   gone; which children share their parent's fd table or fs info); files
  *   (every check that can fail does so here, before any task exists)
- *   -> clone3() with set_tid = the dumped pid (restore-task.c runs there)
- *   -> wait for the restorer's status on a pipe
- *   -> seize the task (compel), unmap the restorer, load registers,
- *      extended state and signal mask, stop it for -s, let it go
- *   -> --pidfile, stats-restore; then exit (-d) or wait for the task and
+ *   -> every open file description opened once, shared memory objects
+ *      made and filled, everything the tasks inherit moved above the
+ *      service-fd base (files.h, shmem.h)
+ *   -> the root created with clone3(set_tid); each task forks its own
+ *      children (restore-task.c), so the tree grows in parallel
+ *   -> criu waits for every live task's restorer to report on its status
+ *      pipe, seizes it (compel), unmaps the restorer, loads its registers,
+ *      extended state and signal mask, and keeps it seized
+ *   -> once all are there: criu closes its copies of the files, runs
+ *      pre-resume, stops the tasks -s or the dump asks for, and releases
+ *      every task together
+ *   -> --pidfile, stats-restore; then exit (-d) or wait for the root and
  *      exit with its status.
- * A failure anywhere after the clone kills the child: no half-restored
- * process stays behind.
+ * A failure anywhere kills every task created so far (their pids are in
+ * the shared area, and each task dies with its parent): no half-restored
+ * tree stays behind.
  */
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +48,7 @@
 #include "log.h"
 #include "pstree.h"
 #include "restore.h"
+#include "shmem.h"
 #include "stats.h"
 #include "task-state.h"
 #include "threads.h"
@@ -46,36 +63,46 @@
 #define TASK_STOPPED 3
 #define TASK_ZOMBIE  6
 
-static int read_images(struct img_dir *dir, struct restore_task *t)
+static struct restore_task *find_pid(struct restore_tree *tr, pid_t pid)
 {
-	InventoryEntry *ie _cleanup_msg_ = NULL;
+	for (unsigned int i = 0; i < tr->n; i++)
+		if (tr->t[i].pid == pid)
+			return &tr->t[i];
+	return NULL;
+}
+
+static bool pid_taken(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static int read_task(struct img_dir *dir, const InventoryEntry *ie, struct restore_task *t)
+{
 	int r;
 
-	r = read_inventory(dir, &ie);
-	if (r)
-		return r;
-	r = pstree_read_one(dir, &t->pe);
-	if (r)
-		return r;
-	t->pid = t->pe->pid;
 	r = img_read_one(dir, CR_IMG_CORE, t->pid, &core_entry__descriptor, (void **)&t->core);
 	if (r)
 		return r;
-	if (t->core->mtype != ARCH_CORE_MTYPE || !t->core->tc || !t->core->thread_info)
-		return pr_err_ret(-EINVAL, "core-%d.img is not of an x86_64 task with its state", (int)t->pid);
-	r = restore_threads_read(dir, t->pe, t->core); /* threads.h */
-	if (r)
-		return r;
+	if (t->core->mtype != ARCH_CORE_MTYPE || !t->core->tc)
+		return pr_err_ret(-EINVAL, "core-%d.img is not of an x86_64 task", (int)t->pid);
 	switch (t->core->tc->task_state) {
 	case TASK_ALIVE:
 	case TASK_STOPPED:
 		break;
+	case TASK_DEAD:
 	case TASK_ZOMBIE:
-		return pr_err_ret(-EOPNOTSUPP, "process %d was a zombie: restoring zombies is not supported yet",
-				  (int)t->pid);
+		t->kind = RT_ZOMBIE;
+		return 0;
 	default:
 		return pr_err_ret(-EINVAL, "process %d has task state %u", (int)t->pid, t->core->tc->task_state);
 	}
+	if (!t->core->thread_info || !t->core->thread_core)
+		return pr_err_ret(-EINVAL, "core-%d.img has no thread state", (int)t->pid);
+	r = restore_threads_read(dir, t->pe, t->core); /* threads.h */
+	if (r)
+		return r;
 	r = img_read_one(dir, CR_IMG_IDS, t->pid, &task_kobj_ids_entry__descriptor, (void **)&t->ids);
 	if (r)
 		return r;
@@ -87,67 +114,435 @@ static int read_images(struct img_dir *dir, struct restore_task *t)
 	     (a->has_user_ns_id && a->user_ns_id != b->user_ns_id)))
 		return pr_err_ret(-EOPNOTSUPP, "process %d was in namespaces of its own: not supported yet",
 				  (int)t->pid);
+	r = mem_restore_prepare(dir, t->pid, &t->mr);
+	if (!r)
+		r = vdso_plan(&t->mr, &t->vdso);
+	return r;
+}
+
+static int read_tree(struct img_dir *dir, struct restore_tree *tr, struct pstree *ps)
+{
+	InventoryEntry *ie _cleanup_msg_ = NULL;
+	int r;
+
+	r = read_inventory(dir, &ie);
+	if (!r)
+		r = pstree_read(dir, ps);
+	if (r)
+		return r;
+	/* Room for a helper per task and two more: the array never moves. */
+	tr->t = xzalloc((2 * ps->n + 2) * sizeof(*tr->t));
+	if (!tr->t)
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct restore_task *t = &tr->t[i];
+		PstreeEntry *e = ps->e[i];
+
+		*t = (struct restore_task){ .pid = e->pid,
+					    .ppid = e->ppid,
+					    .pgid = e->pgid,
+					    .sid = e->sid,
+					    .idx = i,
+					    .pe = e,
+					    .group_leader = -1,
+					    .files_owner = i,
+					    .files_seq = -1,
+					    .files_prev = -1,
+					    .status_fd = -1,
+					    .sync_fd = -1,
+					    .status_rfd = -1,
+					    .sync_wfd = -1,
+					    .mr = { .exe_fd = -1 } };
+		tr->n++;
+		if (i) {
+			t->parent = find_pid(tr, t->ppid);
+			t->parent->nr_kids++;
+		}
+		r = read_task(dir, ie, t);
+		if (r)
+			return r;
+		if (pid_taken(t->pid))
+			return pr_err_ret(-EEXIST, "pid %d is taken by another process: can't restore into it",
+					  (int)t->pid);
+	}
+	tr->nr_tasks = tr->n;
+	if (tr->t[0].kind != RT_ALIVE)
+		return pr_err_ret(-EINVAL, "the root process %d was a zombie", (int)tr->t[0].pid);
+	for (unsigned int i = 0; i < tr->n; i++) {
+		struct restore_task *t = &tr->t[i];
+
+		t->kids = xzalloc((t->nr_kids + 2) * sizeof(*t->kids));
+		if (!t->kids)
+			return -ENOMEM;
+		t->nr_kids = 0;
+	}
+	for (unsigned int i = 1; i < tr->n; i++)
+		tr->t[i].parent->kids[tr->t[i].parent->nr_kids++] = &tr->t[i];
 	return 0;
 }
 
-static pid_t clone_with_pid(pid_t pid, uint64_t flags)
-{
-	pid_t tid = pid;
-	struct clone_args ca = {
-		.flags = flags,
-		/* a sibling gets criu's own exit signal: clone3 wants 0 there */
-		.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
-		.set_tid = (uint64_t)(uintptr_t)&tid,
-		.set_tid_size = 1,
-	};
+/* ------------------------------------------------------------ the plan */
 
-	return syscall(SYS_clone3, &ca, sizeof(ca));
+static struct restore_task *add_helper(struct restore_tree *tr, struct restore_task *parent, pid_t pid)
+{
+	struct restore_task *h = &tr->t[tr->n];
+	struct restore_task **k = xrealloc(parent->kids, (parent->nr_kids + 2) * sizeof(*k));
+
+	if (!k)
+		return NULL;
+	parent->kids = k;
+	*h = (struct restore_task){ .pid = pid,
+				    .ppid = parent->pid,
+				    .pgid = pid,
+				    .sid = parent->sid,
+				    .idx = tr->n,
+				    .kind = RT_HELPER,
+				    .parent = parent,
+				    .group_leader = -1,
+				    .files_owner = tr->n,
+				    .files_seq = -1,
+				    .files_prev = -1,
+				    .status_fd = -1,
+				    .sync_fd = -1,
+				    .status_rfd = -1,
+				    .sync_wfd = -1,
+				    .mr = { .exe_fd = -1 } };
+	h->kids = xzalloc(tr->nr_tasks * sizeof(*h->kids));
+	if (!h->kids)
+		return NULL;
+	parent->kids[parent->nr_kids++] = h;
+	tr->n++;
+	return h;
 }
 
-/* The new task: restore-task.c, with its ends of the status and sync pipes. */
-static __attribute__((noreturn)) void task_main(struct restore_task *t, int status[2], int sync[2])
+/* Move @k from its parent's children to @h's. */
+static void move_kid(struct restore_task *k, struct restore_task *h)
 {
-	int r;
+	struct restore_task *p = k->parent;
 
-	close(status[0]);
-	close(sync[1]);
-	t->status_fd = status[1];
-	t->sync_fd = sync[0];
-	r = restore_task_child(t);
-	restore_report(t->status_fd, r, "the child failed before the restorer (see the log)");
-	_exit(1);
+	for (unsigned int i = 0; i < p->nr_kids; i++)
+		if (p->kids[i] == k) {
+			memmove(&p->kids[i], &p->kids[i + 1], (p->nr_kids - i - 1) * sizeof(*p->kids));
+			p->nr_kids--;
+			break;
+		}
+	h->kids[h->nr_kids++] = k;
+	k->parent = h;
+	k->under_helper = true;
+}
+
+#define NO_SID 0
+
+/*
+ * Sessions.  A task is born in its parent's session of the moment; it
+ * keeps it, or leads a new one (setsid()).  So a child whose session is
+ * its parent's session from before the parent's setsid() is forked before
+ * it; a child in a session that none of its ancestors can give it is
+ * forked by a helper that takes the session's pid and leads it, then
+ * exits: the child goes to its subreaper, which must be its dumped parent.
+ */
+static int plan_sessions(struct restore_tree *tr)
+{
+	unsigned int n = tr->nr_tasks;
+	_cleanup_free_ pid_t *need = xzalloc(n * sizeof(pid_t));
+	_cleanup_free_ pid_t *birth = xzalloc(n * sizeof(pid_t));
+	_cleanup_free_ pid_t *final = xzalloc(n * sizeof(pid_t));
+
+	if (!need || !birth || !final)
+		return -ENOMEM;
+	/* What each task needs to be born in (children after parents in the image: walk back). */
+	for (unsigned int i = n; i-- > 0;) {
+		struct restore_task *t = &tr->t[i];
+
+		t->setsid = t->sid == t->pid;
+		if (!t->setsid) {
+			need[i] = t->sid;
+			continue;
+		}
+		need[i] = NO_SID;
+		for (unsigned int k = 0; k < t->nr_kids; k++) {
+			const struct restore_task *c = t->kids[k];
+
+			if (c->sid == c->pid || c->sid == t->pid)
+				continue;
+			if (need[i] != NO_SID && need[i] != c->sid) {
+				pr_err("children of process %d are in sessions %d and %d, neither its own: not "
+				       "supported\n",
+				       (int)t->pid, (int)need[i], (int)c->sid);
+				return -EOPNOTSUPP;
+			}
+			need[i] = c->sid;
+		}
+	}
+	birth[0] = tr->criu_sid;
+	if (!tr->t[0].setsid && tr->t[0].sid != tr->criu_sid)
+		return pr_err_ret(-EINVAL, "the root process %d is in session %d", (int)tr->t[0].pid,
+				  (int)tr->t[0].sid);
+	final[0] = tr->t[0].setsid ? tr->t[0].pid : birth[0];
+	for (unsigned int i = 1; i < n; i++) {
+		struct restore_task *c = &tr->t[i], *p = c->parent;
+		unsigned int pi = p->idx;
+
+		if (need[i] == NO_SID || need[i] == final[pi]) {
+			birth[i] = final[pi];
+		} else if (p->setsid && need[i] == birth[pi]) {
+			birth[i] = birth[pi];
+			c->early = true;
+		} else {
+			struct restore_task *h = NULL;
+			const TaskCoreEntry *tc = p->core ? p->core->tc : NULL;
+
+			if (find_pid(tr, need[i]) && find_pid(tr, need[i])->kind != RT_HELPER) {
+				pr_err("process %d is in session %d, which its parent %d can't give it: not "
+				       "supported\n",
+				       (int)c->pid, (int)need[i], (int)p->pid);
+				return -EOPNOTSUPP;
+			}
+			if (p->kind != RT_ALIVE || !tc || !tc->has_child_subreaper || !tc->child_subreaper) {
+				pr_err("process %d is in session %d, whose leader is gone, and its parent %d is not a "
+				       "child subreaper: not supported\n",
+				       (int)c->pid, (int)need[i], (int)p->pid);
+				return -EOPNOTSUPP;
+			}
+			for (unsigned int k = 0; k < p->nr_kids; k++)
+				if (p->kids[k]->kind == RT_HELPER && p->kids[k]->pid == need[i])
+					h = p->kids[k];
+			if (!h) {
+				if (pid_taken(need[i]))
+					return pr_err_ret(-EEXIST,
+							  "pid %d (session %d) is taken: can't restore into it",
+							  (int)need[i], (int)need[i]);
+				h = add_helper(tr, p, need[i]);
+				if (!h)
+					return -ENOMEM;
+				h->setsid = true;
+				h->sid = need[i];
+				pr_info("helper %d makes session %d for the children of %d\n", (int)h->pid, (int)h->sid,
+					(int)p->pid);
+			}
+			move_kid(c, h);
+			birth[i] = need[i];
+		}
+		final[i] = c->setsid ? c->pid : birth[i];
+		if (final[i] != c->sid)
+			return pr_err_ret(-EINVAL, "process %d can't get its session %d", (int)c->pid, (int)c->sid);
+	}
+	return 0;
 }
 
 /*
- * Create the task with its pid.  With -d through a helper that exits at
- * once: the task's parent is then the nearest subreaper, never a criu that
- * exits (the task's parent death signal would fire); with -S (and -d) as
+ * Process groups: a task joins a group once its leader made it; a group
+ * whose leader is gone is made by a helper with its pid, a child of the
+ * first task joining it, as CRIU does.
+ */
+static int plan_groups(struct restore_tree *tr)
+{
+	unsigned int n = tr->n; /* session helpers lead their groups */
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct restore_task *t = &tr->t[i], *l;
+
+		if (t->pgid == t->pid || (opts.shell_job && t->pgid == tr->criu_pgid))
+			continue;
+		l = find_pid(tr, t->pgid);
+		if (!l) {
+			if (pid_taken(t->pgid))
+				return pr_err_ret(-EEXIST, "pid %d (process group %d) is taken: can't restore into it",
+						  (int)t->pgid, (int)t->pgid);
+			l = add_helper(tr, t, t->pgid);
+			if (!l)
+				return -ENOMEM;
+			l->sid = t->sid;
+			pr_info("helper %d makes process group %d for process %d\n", (int)l->pid, (int)l->pgid,
+				(int)t->pid);
+		}
+		if (l->sid != t->sid) {
+			pr_err("process %d is in group %d of session %d, but is in session %d\n", (int)t->pid,
+			       (int)t->pgid, (int)l->sid, (int)t->sid);
+			return -EINVAL;
+		}
+		t->group_leader = l->idx;
+	}
+	return 0;
+}
+
+/*
+ * Shared fd tables and fs info: a child sharing its parent's is created
+ * with CLONE_FILES / CLONE_FS.  Tasks of one fd table enter their
+ * restorers one after the other (files_seq, files_prev).
+ */
+static int plan_sharing(struct restore_tree *tr)
+{
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		struct restore_task *t = &tr->t[i], *p = t->parent;
+
+		if (t->kind != RT_ALIVE)
+			continue;
+		if (p && p->kind == RT_ALIVE && !t->under_helper) {
+			if (t->ids->files_id == p->ids->files_id) {
+				t->clone_flags |= CLONE_FILES;
+				t->files_owner = p->files_owner;
+			}
+			if (t->ids->fs_id == p->ids->fs_id)
+				t->clone_flags |= CLONE_FS;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			struct restore_task *o = &tr->t[j];
+
+			if (o->kind != RT_ALIVE)
+				continue;
+			if (o->ids->files_id == t->ids->files_id && t->files_owner != o->files_owner) {
+				pr_err("processes %d and %d share an fd table but not through parent and child: not "
+				       "supported\n",
+				       (int)o->pid, (int)t->pid);
+				return -EOPNOTSUPP;
+			}
+			if (o->ids->fs_id == t->ids->fs_id && !(t->clone_flags & CLONE_FS) && j != (p ? p->idx : 0))
+				pr_warn("processes %d and %d shared their fs info: restored apart\n", (int)o->pid,
+					(int)t->pid);
+		}
+	}
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		struct restore_task *t = &tr->t[i];
+		int seq = 0, prev = -1;
+
+		if (t->kind != RT_ALIVE || t->files_owner != (int)i)
+			continue;
+		for (unsigned int j = i + 1; j < tr->nr_tasks; j++)
+			if (tr->t[j].kind == RT_ALIVE && tr->t[j].files_owner == (int)i)
+				seq++;
+		if (!seq)
+			continue;
+		seq = 0;
+		for (unsigned int j = i; j < tr->nr_tasks; j++) {
+			if (tr->t[j].kind != RT_ALIVE || tr->t[j].files_owner != (int)i)
+				continue;
+			tr->t[j].files_seq = seq++;
+			tr->t[j].files_prev = prev;
+			prev = j;
+		}
+		pr_info("process %d and %d more share one fd table\n", (int)t->pid, seq - 1);
+	}
+	return 0;
+}
+
+/* --shell-job: the tree's session (and the root's group, if it did not lead it) become criu's. */
+static int map_shell_job(struct restore_tree *tr)
+{
+	struct restore_task *root = &tr->t[0];
+	pid_t old_sid = root->sid, old_pgid = root->pgid;
+
+	if (root->sid == root->pid)
+		return 0;
+	if (!opts.shell_job) {
+		pr_err("process %d was not a session leader (session %d): consider using --shell-job\n", (int)root->pid,
+		       (int)root->sid);
+		return -EOPNOTSUPP;
+	}
+	pr_info("shell job: session %d -> %d, group %d -> %d\n", (int)old_sid, (int)tr->criu_sid, (int)old_pgid,
+		(int)(old_pgid == root->pid ? old_pgid : tr->criu_pgid));
+	for (unsigned int i = 0; i < tr->n; i++) {
+		struct restore_task *t = &tr->t[i];
+
+		if (t->sid == old_sid)
+			t->sid = tr->criu_sid;
+		if (old_pgid != root->pid && t->pgid == old_pgid)
+			t->pgid = tr->criu_pgid;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ fds handed down */
+
+/* The status and sync pipes of each live task, above the base; see restore-task.c for the order. */
+static int make_pipes(struct restore_tree *tr)
+{
+	struct rlimit rl;
+	int top;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return pr_err_ret(-errno, "can't read the fd limit");
+	top = rl.rlim_cur > INT32_MAX ? INT32_MAX : (int)rl.rlim_cur;
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		struct restore_task *t = &tr->t[i];
+		int p[2], s[2], r;
+
+		if (t->kind != RT_ALIVE)
+			continue;
+		if (pipe2(p, O_CLOEXEC) || pipe2(s, O_CLOEXEC))
+			return pr_err_ret(-errno, "can't make the status pipes");
+		t->status_rfd = p[0];
+		t->sync_wfd = s[1];
+		t->status_fd = p[1];
+		t->sync_fd = s[0];
+		if (t->files_seq >= 0) {
+			/* Above everything of the tasks of its fd table that come later. */
+			int at = top - 2 * (t->files_seq + 1), a, b;
+
+			if (at <= files_service_fd_base() + 64)
+				return pr_err_ret(-EMFILE, "no room for the status fds of process %d", (int)t->pid);
+			a = dup3(p[1], at, O_CLOEXEC);
+			b = dup3(s[0], at + 1, O_CLOEXEC);
+			if (a < 0 || b < 0)
+				return pr_err_ret(-errno, "can't place the status fds of process %d", (int)t->pid);
+			close(p[1]);
+			close(s[0]);
+			t->status_fd = a;
+			t->sync_fd = b;
+		}
+		for (int *fd = &t->status_rfd; fd <= &t->sync_wfd; fd++) {
+			r = reserve_service_fd(*fd);
+			if (r < 0)
+				return r;
+			*fd = r;
+		}
+		if (t->files_seq < 0) {
+			r = reserve_service_fd(t->status_fd);
+			if (r < 0)
+				return r;
+			t->status_fd = r;
+			r = reserve_service_fd(t->sync_fd);
+			if (r < 0)
+				return r;
+			t->sync_fd = r;
+		}
+		for (unsigned int k = 0; k < t->mr.nr_page_files; k++) {
+			r = reserve_service_fd(t->mr.page_fds[k]);
+			if (r < 0)
+				return r;
+			t->mr.page_fds[k] = r;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the root */
+
+/*
+ * Create the root with its pid.  With -d through a helper that exits at
+ * once: the root's parent is then the nearest subreaper, never a criu that
+ * exits (the root's parent death signal would fire); with -S (and -d) as
  * criu's sibling, a child of criu's parent.  0 or -errno.
  */
-static int create_task(struct restore_task *t, int status[2], int sync[2])
+static int create_root(struct restore_tree *tr)
 {
+	struct restore_task *t = &tr->t[0];
 	pid_t helper, child;
 	int st;
 
-	if (opts.restore_sibling) {
-		child = clone_with_pid(t->pid, CLONE_PARENT);
+	if (opts.restore_sibling || !t->detached) {
+		child = restore_clone(t->pid, opts.restore_sibling ? CLONE_PARENT : 0);
 		if (child == 0)
-			task_main(t, status, sync);
-		return child < 0 ? -errno : 0;
-	}
-	if (!t->detached) {
-		child = clone_with_pid(t->pid, 0);
-		if (child == 0)
-			task_main(t, status, sync);
+			restore_task_main(tr, t);
 		return child < 0 ? -errno : 0;
 	}
 	helper = fork();
 	if (helper < 0)
 		return -errno;
 	if (helper == 0) {
-		child = clone_with_pid(t->pid, 0);
+		child = restore_clone(t->pid, 0);
 		if (child == 0)
-			task_main(t, status, sync);
+			restore_task_main(tr, t);
 		_exit(child < 0 ? errno : 0);
 	}
 	while (waitpid(helper, &st, 0) < 0)
@@ -158,38 +553,30 @@ static int create_task(struct restore_task *t, int status[2], int sync[2])
 	return -WEXITSTATUS(st);
 }
 
-/* The restorer's report, or the child's exit when it had none to give. */
-static int wait_restorer(struct restore_task *t, int rfd, struct rst_status *st)
+/* ------------------------------------------------------------ criu's side */
+
+static int status_error(const struct restore_task *t, const struct rst_status *st)
 {
-	ssize_t n;
+	if (st->state_err[0]) {
+		struct rst_task_state ts = { .err_step = st->state_err[0],
+					     .err_code = st->state_err[1],
+					     .err_arg = st->state_err[2] };
+		char buf[128];
 
-	do
-		n = read(rfd, st, sizeof(*st));
-	while (n < 0 && errno == EINTR);
-	if (n == sizeof(*st)) {
-		if (!st->ret)
-			return 0;
-		if (st->state_err[0]) {
-			struct rst_task_state ts = { .err_step = st->state_err[0],
-						     .err_code = st->state_err[1],
-						     .err_arg = st->state_err[2] };
-			char buf[128];
-
-			pr_err("the restorer failed: %s: %s\n", st->what, restorer_state_error(&ts, buf, sizeof(buf)));
-		} else if (st->line)
-			pr_err("the restorer failed: %s: %s (restorer.c:%d)\n", st->what, strerror(-st->ret), st->line);
-		else
-			pr_err("restoring process %d failed: %s: %s\n", (int)t->pid, st->what, strerror(-st->ret));
-		return st->ret;
+		pr_err("the restorer of process %d failed: %s: %s\n", (int)t->pid, st->what,
+		       restorer_state_error(&ts, buf, sizeof(buf)));
+	} else if (st->line) {
+		pr_err("the restorer of process %d failed: %s: %s (restorer.c:%d)\n", (int)t->pid, st->what,
+		       strerror(-st->ret), st->line);
+	} else {
+		pr_err("restoring process %d failed: %s: %s\n", (int)t->pid, st->what, strerror(-st->ret));
 	}
-	pr_err("process %d died while being restored\n", (int)t->pid);
-	return -ECHILD;
+	return st->ret ?: -EINVAL;
 }
 
-/* The task waits in the restorer: unmap it, give it its registers, let it go. */
-static int finish_task(struct restore_task *t, const struct rst_status *st)
+/* The task waits in the restorer: unmap it, give it its registers, keep it seized. */
+static int finish_task(struct restore_tree *tr, struct restore_task *t, const struct rst_status *st)
 {
-	struct parasite_ctl *ctl = NULL;
 	const struct compel_thread_info *ti;
 	_cleanup_free_ void *xs = NULL;
 	compel_regs_t regs;
@@ -198,56 +585,229 @@ static int finish_task(struct restore_task *t, const struct rst_status *st)
 	long ret;
 	int r;
 
-	r = compel_seize(t->pid, 0, &ctl);
+	r = compel_seize(t->pid, 0, &t->ctl);
 	if (r)
 		return pr_err_ret(r, "can't seize the restored process %d", (int)t->pid);
-	ti = compel_thread(ctl, 0);
+	ti = compel_thread(t->ctl, 0);
 	for (int i = 0; i < 2; i++) {
 		int fd = i ? st->sync_fd : st->status_fd;
 
-		r = compel_syscall(ctl, 0, __NR_close, &ret, (const unsigned long[6]){ fd });
+		r = compel_syscall(t->ctl, 0, __NR_close, &ret, (const unsigned long[6]){ fd });
 		if (!r && ret)
 			r = pr_err_ret((int)ret, "can't close criu's pipe (fd %d) in process %d", fd, (int)t->pid);
 		if (r)
-			goto out;
+			return r;
 	}
-	r = compel_syscall(ctl, 0, __NR_munmap, &ret,
+	r = compel_syscall(t->ctl, 0, __NR_munmap, &ret,
 			   (const unsigned long[6]){ st->bootstrap_start, st->bootstrap_len });
 	if (!r && ret)
 		r = pr_err_ret((int)ret, "can't unmap the restorer from process %d", (int)t->pid);
 	if (r)
-		goto out;
+		return r;
 	xs = xmalloc(ti->xstate_size);
-	r = -ENOMEM;
 	if (!xs)
-		goto out;
+		return -ENOMEM;
 	memcpy(xs, ti->xstate, ti->xstate_size);
 	r = arch_image_xstate(t->core, xs, ti->xstate_size);
 	if (!r)
-		r = compel_set_xstate(ctl, 0, xs, ti->xstate_size);
+		r = compel_set_xstate(t->ctl, 0, xs, ti->xstate_size);
 	if (!r)
 		r = arch_image_regs(t->core, &regs);
 	if (!r)
-		r = compel_set_regs(ctl, 0, &regs);
+		r = compel_set_regs(t->ctl, 0, &regs);
 	task_state_sigframe(t->core, true, &mask, &ss); /* the altstack is the restorer's already */
 	if (!r)
-		r = compel_set_sigmask(ctl, 0, mask);
+		r = compel_set_sigmask(t->ctl, 0, mask);
 	if (!r)
-		r = restore_threads_load(ctl, t->pid); /* threads.h */
+		r = restore_threads_load(t->ctl, t->pid); /* threads.h */
 	if (r)
-		goto out;
-	if (run_scripts(ACT_PRE_RESUME, t->pid))
-		pr_err("the pre-resume script failed: the restore goes on\n");
-	if (opts.leave_stopped || t->core->tc->task_state == TASK_STOPPED) {
-		if (kill(t->pid, SIGSTOP)) {
-			r = pr_err_ret(-errno, "can't stop process %d", (int)t->pid);
-			goto out;
+		return r;
+	t->finished = true;
+	__atomic_store_n(&tr->sh->slot[t->idx].seized, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &tr->sh->slot[t->idx].seized, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	return 0;
+}
+
+/* Is the created task @pid dead (gone, or a zombie)? */
+static bool task_dead(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/*
+ * Every live task's restorer reports on its status pipe; each is finished
+ * as it comes.  A task failing before (it sets the abort word) or dying
+ * ends the wait.
+ */
+static int wait_tasks(struct restore_tree *tr, struct restore_stats *rs, uint64_t tf)
+{
+	_cleanup_free_ struct pollfd *pfd = xzalloc(tr->nr_tasks * sizeof(*pfd));
+	_cleanup_free_ struct restore_task **who = xzalloc(tr->nr_tasks * sizeof(*who));
+	unsigned int left = 0;
+	bool forked = false;
+
+	if (!pfd || !who)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < tr->nr_tasks; i++)
+		left += tr->t[i].kind == RT_ALIVE;
+	while (left) {
+		unsigned int n = 0;
+		int r;
+
+		for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+			struct restore_task *t = &tr->t[i];
+
+			if (t->kind != RT_ALIVE || t->finished)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = t->status_rfd, .events = POLLIN };
+			who[n++] = t;
+		}
+		r = poll(pfd, n, 50);
+		if (r < 0 && errno != EINTR)
+			return pr_err_ret(-errno, "can't wait for the tasks");
+		if (!forked && __atomic_load_n(&tr->sh->groups_done, __ATOMIC_SEQ_CST) == tr->sh->nr) {
+			rs->forking_time = stats_now_us() - tf;
+			forked = true;
+			pr_info("%u processes created\n", tr->n);
+		}
+		for (unsigned int i = 0; r > 0 && i < n; i++) {
+			struct restore_task *t = who[i];
+			struct rst_status st;
+			ssize_t got;
+
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(t->status_rfd, &st, sizeof(st));
+			if (got != sizeof(st)) {
+				pr_err("process %d died while being restored\n", (int)t->pid);
+				return -ECHILD;
+			}
+			if (st.ret)
+				return status_error(t, &st);
+			rs->pages_restored += st.pages;
+			r = finish_task(tr, t, &st);
+			if (r)
+				return r;
+			left--;
+		}
+		if (__atomic_load_n(&tr->sh->abort, __ATOMIC_SEQ_CST)) {
+			pr_err("process %d failed (see above): the restore is abandoned\n", (int)tr->sh->failed_pid);
+			return -ECHILD;
+		}
+		for (unsigned int i = 0; i < tr->n; i++) {
+			const struct restore_task *t = &tr->t[i];
+			pid_t pid = __atomic_load_n(&tr->sh->slot[i].pid, __ATOMIC_SEQ_CST);
+
+			if (t->kind == RT_ALIVE && !t->finished && pid && task_dead(pid)) {
+				pr_err("process %d died while being restored\n", (int)t->pid);
+				return -ECHILD;
+			}
 		}
 	}
-out:
-	if (compel_release(ctl) && !r)
-		r = -EIO;
+	return 0;
+}
+
+/* In a shared fd table, what the restorers left open above the base. */
+static int close_shared_tables(struct restore_tree *tr)
+{
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		struct restore_task *t = &tr->t[i];
+		long ret;
+		int r;
+
+		if (t->kind != RT_ALIVE || t->files_seq != 0)
+			continue;
+		r = compel_syscall(t->ctl, 0, __NR_close_range, &ret,
+				   (const unsigned long[6]){ files_service_fd_base(), ~0U, 0 });
+		if (!r && ret)
+			r = (int)ret;
+		if (r)
+			return pr_err_ret(r, "can't close criu's fds in the fd table of process %d", (int)t->pid);
+	}
+	return 0;
+}
+
+/* Everything is in place: let every task go together. */
+static int release_tasks(struct restore_tree *tr)
+{
+	int r = close_shared_tables(tr);
+
+	files_close_shared();
+	if (r)
+		return r;
+	if (run_scripts(ACT_PRE_RESUME, tr->t[0].pid))
+		pr_err("the pre-resume script failed: the restore goes on\n");
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		struct restore_task *t = &tr->t[i];
+
+		if (t->kind != RT_ALIVE)
+			continue;
+		if ((opts.leave_stopped || t->core->tc->task_state == TASK_STOPPED) && kill(t->pid, SIGSTOP))
+			return pr_err_ret(-errno, "can't stop process %d", (int)t->pid);
+	}
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		struct restore_task *t = &tr->t[i];
+
+		if (t->ctl && compel_release(t->ctl) && !r)
+			r = pr_err_ret(-EIO, "can't release process %d", (int)t->pid);
+		t->ctl = NULL;
+	}
 	return r;
+}
+
+/*
+ * Kill every task created so far and make sure their pids are free when
+ * criu returns (with -d the root is not criu's child: its reaper collects
+ * it, wait for that, a while).
+ */
+static void kill_tree(struct restore_tree *tr)
+{
+	if (!tr->sh)
+		return;
+	__atomic_store_n(&tr->sh->abort, 1, __ATOMIC_SEQ_CST);
+	for (unsigned int i = 0; i < tr->n; i++) {
+		if (tr->t[i].ctl)
+			compel_release(tr->t[i].ctl);
+		tr->t[i].ctl = NULL;
+	}
+	for (unsigned int i = 0; i < tr->n; i++) {
+		pid_t pid = __atomic_load_n(&tr->sh->slot[i].pid, __ATOMIC_SEQ_CST);
+
+		if (pid)
+			kill(pid, SIGKILL);
+	}
+	for (int k = 0; k < 500; k++) {
+		bool all = true;
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		for (unsigned int i = 0; i < tr->n; i++) {
+			pid_t pid = __atomic_load_n(&tr->sh->slot[i].pid, __ATOMIC_SEQ_CST);
+
+			if (pid && !(kill(pid, 0) && errno == ESRCH)) {
+				kill(pid, SIGKILL);
+				all = false;
+			}
+		}
+		if (all)
+			return;
+		usleep(10000);
+	}
+	pr_warn("some killed processes are not collected by their reaper yet\n");
 }
 
 static int wait_task(pid_t pid)
@@ -265,102 +825,128 @@ static int wait_task(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
-/*
- * Kill the half-restored task and make sure its pid is free when criu
- * returns.  With -d the task is not criu's child (the helper that cloned it
- * has exited): its subreaper collects the zombie, so wait for that, a while.
- */
-static void kill_child(pid_t pid)
+static int prepare(struct img_dir *dir, struct restore_tree *tr, struct pstree *ps)
 {
 	int r;
 
-	kill(pid, SIGKILL);
-	while ((r = waitpid(pid, NULL, 0)) < 0 && errno == EINTR)
-		;
-	if (r == pid)
-		return;
-	for (int i = 0; i < 500; i++) {
-		if (kill(pid, 0) && errno == ESRCH)
-			return;
-		usleep(10000);
-	}
-	pr_warn("process %d is killed but its reaper has not collected it yet\n", (int)pid);
-}
-
-static int restore(struct img_dir *dir, struct restore_task *t, struct restore_stats *rs, uint64_t t0)
-{
-	struct rst_status st = { 0 };
-	int p[2], sync[2], r;
-
-	r = read_images(dir, t);
-	if (!r && (kill(t->pid, 0) == 0 || errno != ESRCH)) {
-		pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
-		return -EEXIST;
-	}
+	tr->criu_pid = getpid();
+	tr->criu_sid = getsid(0);
+	tr->criu_pgid = getpgrp();
+	r = read_tree(dir, tr, ps);
+	if (!r)
+		r = map_shell_job(tr);
+	if (!r)
+		r = plan_sessions(tr);
+	if (!r)
+		r = plan_groups(tr);
+	if (!r)
+		r = plan_sharing(tr);
 	if (!r)
 		r = task_state_collect(dir);
 	if (!r)
 		r = files_collect(dir);
+	for (unsigned int i = 0; !r && i < tr->nr_tasks; i++)
+		if (tr->t[i].kind == RT_ALIVE)
+			r = prepare_task_files(tr->t[i].pid, tr->t[i].ids->files_id, dir);
+	/* The service-fd base is final: hand everything down above it. */
 	if (!r)
-		r = prepare_task_files(t->pid, t->ids->files_id, dir);
+		r = shmem_restore_objects(dir);
 	if (!r)
-		r = mem_restore_prepare(dir, t->pid, &t->mr);
+		r = files_open_shared();
 	if (!r)
-		r = vdso_plan(&t->mr, &t->vdso);
+		r = make_pipes(tr);
 	if (r)
 		return r;
-	if (pipe2(p, O_CLOEXEC) || pipe2(sync, O_CLOEXEC))
-		return pr_err_ret(-errno, "can't make the status pipes");
-
-	uint64_t tf = stats_now_us();
-	t->detached = opts.restore_detach;
-	r = create_task(t, p, sync);
-	close(p[1]);
-	close(sync[0]);
-	if (r) {
-		close(p[0]);
-		close(sync[1]);
-		if (r == -EEXIST)
-			pr_err("pid %d is taken by another process: can't restore into it\n", (int)t->pid);
-		else
-			pr_err("can't create process %d: %s\n", (int)t->pid, strerror(-r));
-		return r;
+	tr->sh_len = sizeof(struct rst_shared) + tr->n * sizeof(struct rst_slot);
+	tr->sh = mmap(NULL, tr->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tr->sh == MAP_FAILED) {
+		tr->sh = NULL;
+		return pr_err_ret(-errno, "can't map the tree's shared area");
 	}
-	rs->forking_time = stats_now_us() - tf;
-	pr_info("process %d created\n", (int)t->pid);
-	r = wait_restorer(t, p[0], &st);
-	close(p[0]);
-	if (!r)
-		r = run_scripts(ACT_POST_RESTORE, t->pid);
-	if (!r)
-		r = finish_task(t, &st);
-	close(sync[1]);
-	if (r) {
-		kill_child(t->pid);
-		pr_err("restore of process %d failed: nothing is left of it\n", (int)t->pid);
-		return r;
-	}
-	rs->pages_restored = st.pages;
-	rs->restore_time = stats_now_us() - t0;
-	pr_info("process %d restored (%llu pages)\n", (int)t->pid, (unsigned long long)st.pages);
+	tr->sh->nr = tr->n;
 	return 0;
 }
 
-static void free_task(struct restore_task *t)
+static int restore(struct img_dir *dir, struct restore_tree *tr, struct pstree *ps, struct restore_stats *rs,
+		   uint64_t t0)
 {
-	img_msg_free(t->pe);
-	img_msg_free(t->core);
-	img_msg_free(t->ids);
-	mem_restore_free(&t->mr);
+	uint64_t tf;
+	int r;
+
+	r = prepare(dir, tr, ps);
+	if (r)
+		return r;
+	tr->t[0].detached = opts.restore_detach;
+	if (!opts.restore_detach && prctl(PR_SET_CHILD_SUBREAPER, 1))
+		pr_warn("can't make criu a subreaper: %s\n", strerror(errno));
+	tf = stats_now_us();
+	r = create_root(tr);
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		struct restore_task *t = &tr->t[i];
+
+		/* The children's ends: the tree has them now. */
+		if (t->status_fd >= 0)
+			close(t->status_fd);
+		if (t->sync_fd >= 0)
+			close(t->sync_fd);
+		t->status_fd = t->sync_fd = -1;
+	}
+	if (r) {
+		if (r == -EEXIST)
+			pr_err("pid %d is taken by another process: can't restore into it\n", (int)tr->t[0].pid);
+		else
+			pr_err("can't create process %d: %s\n", (int)tr->t[0].pid, strerror(-r));
+		return r;
+	}
+	r = wait_tasks(tr, rs, tf);
+	if (!r)
+		r = run_scripts(ACT_POST_RESTORE, tr->t[0].pid);
+	if (!r)
+		r = release_tasks(tr);
+	if (r) {
+		kill_tree(tr);
+		pr_err("restore of process %d failed: nothing is left of its tree\n", (int)tr->t[0].pid);
+		return r;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	rs->restore_time = stats_now_us() - t0;
+	pr_info("tree of process %d restored: %u processes, %llu pages\n", (int)tr->t[0].pid, tr->nr_tasks,
+		(unsigned long long)rs->pages_restored);
+	return 0;
+}
+
+static void free_tree(struct restore_tree *tr, struct pstree *ps)
+{
+	for (unsigned int i = 0; tr->t && i < tr->n; i++) {
+		struct restore_task *t = &tr->t[i];
+
+		if (t->kind != RT_HELPER) {
+			img_msg_free(t->core);
+			img_msg_free(t->ids);
+			mem_restore_free(&t->mr);
+		}
+		free(t->kids);
+		for (int *fd = &t->status_fd; fd <= &t->sync_wfd; fd++)
+			if (*fd >= 0)
+				close(*fd);
+	}
 	restore_threads_fini();
+	shmem_restore_fini();
+	free(tr->t);
+	if (tr->sh)
+		munmap(tr->sh, tr->sh_len);
+	pstree_free(ps);
+	*tr = (struct restore_tree){ 0 };
 }
 
 int cr_restore_tasks(void)
 {
 	struct img_dir *dir _cleanup_img_dir_ = NULL;
-	struct restore_task t = { .mr = { .exe_fd = -1 } };
+	struct restore_tree tr = { 0 };
+	struct pstree ps = { 0 };
 	struct restore_stats rs = { 0 };
 	uint64_t t0 = stats_now_us();
+	pid_t root;
 	int r;
 
 	cr_compel_log_setup();
@@ -369,29 +955,31 @@ int cr_restore_tasks(void)
 		return r;
 	r = run_scripts(ACT_PRE_RESTORE, 0);
 	if (!r)
-		r = restore(dir, &t, &rs, t0);
+		r = restore(dir, &tr, &ps, &rs, t0);
 	files_restore_fini();
 	if (r) {
-		free_task(&t);
+		free_tree(&tr, &ps);
 		return r;
 	}
+	root = tr.t[0].pid;
 	if (opts.pidfile)
-		r = cr_write_pidfile(opts.pidfile, t.pid);
+		r = cr_write_pidfile(opts.pidfile, root);
 	if (!r)
 		r = stats_write_restore(dir, &rs);
 	if (opts.display_stats)
 		stats_show_restore(&rs);
-	free_task(&t);
 	if (r) {
-		kill_child(t.pid);
+		kill_tree(&tr);
+		free_tree(&tr, &ps);
 		return r;
 	}
-	if (run_scripts(ACT_POST_RESUME, t.pid))
+	free_tree(&tr, &ps);
+	if (run_scripts(ACT_POST_RESUME, root))
 		pr_err("the post-resume script failed: the restore goes on\n");
 	if (opts.restore_detach)
 		return 0;
-	/* criu stays the task's parent and ends with its status. */
-	int status = wait_task(t.pid);
+	/* criu stays the root's parent and ends with its status. */
+	int status = wait_task(root);
 	log_fini();
 	exit(status < 0 ? 1 : status);
 }

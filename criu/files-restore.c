@@ -1,14 +1,21 @@
 /*
- * Restore of a task's fd table (see files.h for the order of calls).
+ * Restore of the fd tables of a tree (see files.h for the order of calls).
  *
  * files_collect() reads files.img into one struct file_desc per entry,
  * sorted by id, and lets each kind collect its entries;
- * prepare_task_files() reads the task's fdinfo and fs images and fixes the
- * service-fd base (one above the task's highest fd).  In the child,
- * restore_task_files() closes everything below the base (criu's own fds
- * were moved above it), opens each description once, puts it at every fd
- * number that shares it, sets close-on-exec, runs the kinds' post_open(),
- * then restores cwd, root and umask (fs.c).
+ * prepare_task_files() reads each task's fdinfo and fs images and fixes
+ * the service-fd base (one above the highest fd of any task).
+ * files_open_shared(), still in criu's main process and before any task
+ * exists, opens every description some task holds exactly once (the
+ * kinds' open()) and puts it, with everything else criu hands down (log,
+ * root dir, memfds), at or above the base.  The tasks inherit those fds;
+ * in each, restore_task_files() closes everything below the base, dups
+ * each description to every fd number that holds it (flags,
+ * close-on-exec), runs the kinds' post_open(), then restores cwd, root
+ * and umask (fs.c).  A description held by several tasks is then one
+ * description: same offset, same flags.  files_close_shared() drops
+ * criu's own copies once every task has its fds, so that e.g. a pipe's
+ * reader sees EOF when the tree's writers close theirs.
  */
 #define LOG_PREFIX "files: "
 
@@ -44,6 +51,8 @@ static struct {
 	int base;
 	int root_fd;
 	bool collected;
+	int *copies;		  /* criu's fd on descs[i] (files_open_shared()), or -1 */
+	const FownEntry **owners; /* descs[i]'s SIGIO owner, set in the task (not by criu) */
 } rst = { .root_fd = -1, .base = 3 };
 
 int files_root_fd(void)
@@ -323,31 +332,134 @@ static int move_log_fd(void)
 	return 0;
 }
 
-/* Put description @d (or the one already at @first) at fd @e->fd. */
-static int place_fd(pid_t pid, const FdinfoEntry *e, struct file_desc *d, int first)
+static size_t desc_index(const struct file_desc *d)
 {
-	int fd = -1, r;
+	return (size_t)(d - rst.descs);
+}
 
-	if (first >= 0) {
-		if (dup2(first, e->fd) < 0)
-			return pr_err_ret(-errno, "fd %u of task %d: can't share fd %d", e->fd, pid, first);
-	} else {
-		r = d->kind->open(d, &fd);
-		if (r) {
-			pr_err("fd %u of task %d: can't open %s %s\n", e->fd, pid, d->kind->name, file_desc_name(d));
-			return r;
-		}
-		if (fd != (int)e->fd) {
-			if (dup2(fd, e->fd) < 0) {
-				r = -errno;
-				close(fd);
-				return pr_err_ret(r, "fd %u of task %d: can't move fd %d there", e->fd, pid, fd);
+/*
+ * The SIGIO owner of an entry, whatever its kind: the "fown" field of its
+ * kind's sub-message.  NULL when it has none.
+ */
+static FownEntry **fown_field(FileEntry *fe)
+{
+	const ProtobufCMessageDescriptor *fd = fe->base.descriptor;
+
+	for (unsigned int i = 0; i < fd->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &fd->fields[i];
+		const ProtobufCMessage *sub;
+		const ProtobufCFieldDescriptor *o;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+			continue;
+		sub = *(ProtobufCMessage **)((char *)fe + f->offset);
+		if (!sub)
+			continue;
+		o = protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, "fown");
+		if (o && o->type == PROTOBUF_C_TYPE_MESSAGE && o->descriptor == &fown_entry__descriptor)
+			return (FownEntry **)((char *)sub + o->offset);
+	}
+	return NULL;
+}
+
+/*
+ * Open description @d in criu's main process.  Its SIGIO owner is a task
+ * that does not exist yet: it is set later, in the task, once every task
+ * of the tree exists (restore_task_files()).
+ */
+static int open_desc(struct file_desc *d, int *fd)
+{
+	FownEntry **pf = fown_field(d->fe), *orig = pf ? *pf : NULL, none;
+	int r;
+
+	if (orig && orig->pid) {
+		none = *orig;
+		none.pid = 0;
+		*pf = &none;
+		rst.owners[desc_index(d)] = orig;
+	}
+	r = d->kind->open(d, fd);
+	if (pf)
+		*pf = orig;
+	return r;
+}
+
+int files_open_shared(void)
+{
+	struct rlimit rl;
+	size_t nr = 0;
+	int r;
+
+	rst.copies = xmalloc((rst.nr_descs ?: 1) * sizeof(int));
+	rst.owners = xzalloc((rst.nr_descs ?: 1) * sizeof(*rst.owners));
+	if (!rst.copies || !rst.owners)
+		return -ENOMEM;
+	for (size_t i = 0; i < rst.nr_descs; i++)
+		rst.copies[i] = -1;
+	/* Room for a copy of every description above the base. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)rst.base + rst.nr_descs + 256 && raise_nofile())
+		pr_warn("the fd limit %llu may be too low for %zu files above fd %d\n", (unsigned long long)rl.rlim_cur,
+			rst.nr_descs, rst.base);
+	r = move_log_fd();
+	if (r)
+		return r;
+	r = reserve_service_fd(rst.root_fd);
+	if (r < 0)
+		return r;
+	rst.root_fd = r;
+	r = memfd_reserve_fds();
+	if (r)
+		return r;
+	for (size_t t = 0; t < rst.nr_tasks; t++) {
+		for (size_t i = 0; i < rst.tasks[t].nr; i++) {
+			const FdinfoEntry *e = rst.tasks[t].fdi[i];
+			struct file_desc *d = find_file_desc(e->id);
+			size_t k = desc_index(d);
+			int fd = -1;
+
+			if (rst.copies[k] >= 0)
+				continue;
+			r = open_desc(d, &fd);
+			if (r) {
+				pr_err("fd %u of task %d: can't open %s %s\n", e->fd, rst.tasks[t].pid, d->kind->name,
+				       file_desc_name(d));
+				return r;
 			}
-			close(fd);
+			r = reserve_service_fd(fd);
+			if (r < 0) {
+				close(fd);
+				return r;
+			}
+			rst.copies[k] = r;
+			nr++;
 		}
 	}
-	if (fcntl(e->fd, F_SETFD, (e->flags & FD_CLOEXEC) ? FD_CLOEXEC : 0))
-		return pr_err_ret(-errno, "fd %u of task %d: can't set close-on-exec", e->fd, pid);
+	pr_info("%zu open file descriptions made, above fd %d\n", nr, rst.base);
+	return 0;
+}
+
+void files_close_shared(void)
+{
+	for (size_t i = 0; rst.copies && i < rst.nr_descs; i++) {
+		if (rst.copies[i] >= 0)
+			close(rst.copies[i]);
+		rst.copies[i] = -1;
+	}
+}
+
+/* Put criu's copy of description @d at fd @e->fd. */
+static int place_fd(pid_t pid, const FdinfoEntry *e, struct file_desc *d)
+{
+	int copy = rst.copies ? rst.copies[desc_index(d)] : -1;
+	int flags = (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
+
+	if (copy < 0) {
+		pr_err("fd %u of task %d: %s %s was not opened\n", e->fd, pid, d->kind->name, file_desc_name(d));
+		return -EINVAL;
+	}
+	if (dup3(copy, e->fd, flags) < 0)
+		return pr_err_ret(-errno, "fd %u of task %d: can't put %s %s there", e->fd, pid, d->kind->name,
+				  file_desc_name(d));
 	return 0;
 }
 
@@ -360,43 +472,19 @@ int restore_task_files(pid_t pid)
 		pr_err("restore_task_files(%d): the task was not prepared\n", pid);
 		return -EINVAL;
 	}
-	{
-		struct rlimit rl;
-
-		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)rst.base + 64 && raise_nofile())
-			pr_warn("task %d has fds up to %d, beyond the fd limit %llu\n", pid, rst.base - 1,
-				(unsigned long long)rl.rlim_cur);
-	}
-	r = move_log_fd();
-	if (r)
-		return r;
-	r = reserve_service_fd(rst.root_fd);
-	if (r < 0)
-		return r;
-	rst.root_fd = r;
 	for (size_t i = 0; i < rst.nr_service; i++)
 		if (rst.service[i] < rst.base) {
 			pr_err("service fd %d is below the base %d\n", rst.service[i], rst.base);
 			return -EINVAL;
 		}
-	r = memfd_reserve_fds();
-	if (r)
-		return r;
 	/* Every fd below the base is either the task's or stale: free them all. */
 	if (syscall(SYS_close_range, 0, rst.base - 1, 0))
 		return pr_err_ret(-errno, "can't close fds 0-%d", rst.base - 1);
 
 	for (size_t i = 0; i < t->nr; i++) {
 		const FdinfoEntry *e = t->fdi[i];
-		struct file_desc *d = find_file_desc(e->id);
-		int first = -1;
 
-		for (size_t j = 0; j < i; j++)
-			if (t->fdi[j]->id == e->id) {
-				first = t->fdi[j]->fd;
-				break;
-			}
-		r = place_fd(pid, e, d, first);
+		r = place_fd(pid, e, find_file_desc(e->id));
 		if (r)
 			return r;
 	}
@@ -407,13 +495,25 @@ int restore_task_files(pid_t pid)
 
 		for (size_t j = 0; j < i; j++)
 			again |= t->fdi[j]->id == e->id;
-		if (again || !d->kind->post_open)
+		if (again)
+			continue;
+		if (rst.owners && rst.owners[desc_index(d)]) {
+			r = restore_fown(e->fd, rst.owners[desc_index(d)], file_desc_name(d));
+			if (r)
+				return r;
+		}
+		if (!d->kind->post_open)
 			continue;
 		r = d->kind->post_open(d, e->fd);
 		if (r)
 			return r;
 	}
 	pr_info("Task %d: %zu fds restored\n", pid, t->nr);
+	return restore_task_fs(pid);
+}
+
+int restore_task_fs_only(pid_t pid)
+{
 	return restore_task_fs(pid);
 }
 
@@ -459,6 +559,9 @@ void files_restore_fini(void)
 	free(rst.descs);
 	free(rst.fes);
 	free(rst.service);
+	files_close_shared();
+	free(rst.copies);
+	free(rst.owners);
 	if (rst.root_fd >= 0)
 		close(rst.root_fd);
 	memset(&rst, 0, sizeof(rst));

@@ -84,6 +84,8 @@ static struct {
 	size_t nr_ents, max_ents;
 	uint32_t next_id;
 	bool kcmp_warned;
+	uint32_t *tables; /* files_ids whose fdinfo image is written */
+	size_t nr_tables, max_tables;
 } dump;
 
 int files_grow(void **v, size_t *max, size_t need, size_t size)
@@ -543,6 +545,17 @@ int dump_task_files(struct parasite_ctl *ctl, pid_t pid, uint32_t files_id, stru
 	r = check_mntns(pid);
 	if (r)
 		return r;
+	/* A task sharing the fd table of one dumped before (CLONE_FILES): its fs only. */
+	for (i = 0; i < dump.nr_tables; i++)
+		if (dump.tables[i] == files_id) {
+			pr_info("Task %d shares fd table %u: fdinfo-%u.img is written already\n", pid, files_id,
+				files_id);
+			return dump_task_fs(pid, dir);
+		}
+	r = files_grow((void **)&dump.tables, &dump.max_tables, dump.nr_tables + 1, sizeof(*dump.tables));
+	if (r)
+		return r;
+	dump.tables[dump.nr_tables++] = files_id;
 	r = list_fds(pid, &fds, &nr);
 	if (r)
 		return r;
@@ -654,6 +667,7 @@ void files_dump_fini(void)
 		free(dump.ents[i].buf);
 	free(dump.ents);
 	free(dump.seen);
+	free(dump.tables);
 	memset(&dump, 0, sizeof(dump));
 	reg_dump_fini();
 	memfd_dump_fini();

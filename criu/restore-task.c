@@ -1,22 +1,43 @@
 /*
- * The restored child before and up to the restorer: it was created with
- * the task's pid; it takes the task's session, gets the task's fds, cwd
- * and root (files.h), opens the files its memory maps, lays out the
- * restorer's bootstrap area at a place free both in the dumped layout and
- * in its own, and jumps there.  From the jump on, criu's code and data in
- * this process are gone.
+ * A task of the tree being restored, in the child created with its pid,
+ * up to the restorer (see restore.h for the tree and cr-restore.c for
+ * criu's side).  In order:
+ *  1. its parent death signal (SIGKILL while criu restores: a task whose
+ *     parent dies goes too, so a failure takes the whole tree down), every
+ *     signal blocked, the early task state (signal actions, subreaper...);
+ *  2. the children it must fork in its birth session, setsid() when it
+ *     leads a session, then its other children (tasks and helpers), each
+ *     with clone3(set_tid), sharing the fd table or fs info (CLONE_FILES,
+ *     CLONE_FS) where the dump found them shared;
+ *  3. its process group: its own, or the one it joins once the leader (a
+ *     task of the tree or a helper with the leader's pid) has made it;
+ *  4. waits until every task of the tree made its group: then helpers
+ *     exit (their children go to their subreaper, the dumped parent),
+ *     zombies exit with their dumped status, and each task reaps its
+ *     helpers and drops the SIGCHLD their exit queued;
+ *  5. its fds (files.h): the descriptions criu opened once are inherited,
+ *     the task puts them at its numbers (the first task of a shared fd
+ *     table for all of them), then the files its memory maps;
+ *  6. lays out the restorer's bootstrap area at a place free both in the
+ *     dumped layout and in its own, and jumps there.  From the jump on,
+ *     criu's code and data in this process are gone.
  *
- * Invariants: every fd this child keeps for the restorer is a service fd
- * (at or above files_service_fd_base(), closed by the restorer at the end);
- * a criu that dies never leaves a half-restored task behind: the parent
- * death signal is SIGKILL while criu is the parent, and the restorer exits
- * when the sync pipe it waits on reports criu gone.
+ * Invariants: every fd criu hands down is at or above the service-fd base
+ * (files.h); the fds a task opens for the restorer are moved there too
+ * (reserve_service_fd()); the restorer closes them all.  A criu that dies
+ * never leaves a half-restored tree behind: the parent death signals chain
+ * the tree to criu, waits give up when criu is gone, and the restorer
+ * exits when the sync pipe it waits on reports criu gone.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <time.h>
 
 #define LOG_PREFIX "restore: "
 #include "compel/blobs/criu-restorer-blob.h"
@@ -41,32 +62,6 @@ void restore_report(int fd, int ret, const char *what)
 	snprintf(st.what, sizeof(st.what), "%s", what);
 	if (write(fd, &st, sizeof(st)) != sizeof(st))
 		pr_perror("can't report to criu");
-}
-
-/*
- * The task's session and process group.  A session leader gets a session
- * of its own.  With --shell-job the task was part of a shell's job: it
- * joins criu's session (and so its terminal), in a group of its own if it
- * led one, else in criu's group.
- */
-static int restore_session(struct restore_task *t)
-{
-	const PstreeEntry *pe = t->pe;
-
-	if (pe->sid == (uint32_t)t->pid) {
-		if (setsid() < 0)
-			return pr_err_ret(-errno, "can't make process %d a session leader", (int)t->pid);
-		return 0;
-	}
-	if (!opts.shell_job) {
-		pr_err("process %d was not a session leader (session %u): consider using --shell-job\n", (int)t->pid,
-		       pe->sid);
-		return -EOPNOTSUPP;
-	}
-	if (pe->pgid == (uint32_t)t->pid && setpgid(0, 0))
-		return pr_err_ret(-errno, "can't make process %d a process group leader", (int)t->pid);
-	pr_info("process %d joins criu's session %d as a shell job\n", (int)t->pid, (int)getsid(0));
-	return 0;
 }
 
 /*
@@ -269,7 +264,13 @@ static int enter_restorer(struct restore_task *t)
 		a->pages_fds[i] = mr->page_fds[i];
 	a->status_fd = t->status_fd;
 	a->sync_fd = t->sync_fd;
-	a->close_from = files_service_fd_base();
+	/*
+	 * In an fd table shared with other tasks (CLONE_FILES), the restorer
+	 * must close nothing the others still need: criu placed this task's
+	 * status and sync fds above those of the tasks that enter their
+	 * restorers later, and closes what is left once all are seized.
+	 */
+	a->close_from = t->files_seq >= 0 ? INT32_MAX : files_service_fd_base();
 	r = memfd_pending_seals(a->seal_fds, a->seals, RST_MAX_SEALS);
 	if (r < 0)
 		return r;
@@ -279,57 +280,276 @@ static int enter_restorer(struct restore_task *t)
 
 	pr_info("entering the restorer at %p (%zu bytes): %u areas, %llu pages\n", base, len, mr->nr_vmas,
 		(unsigned long long)mr->pages);
-	log_fini(); /* its fd goes with the restorer's close_range() */
+	if (t->files_seq < 0)
+		log_fini(); /* its fd goes with the restorer's close_range() */
 	jump((uint64_t)base + blob->entry, (uint64_t)park + PAGE_ALIGN(park_len) + RESTORER_STACK, (uint64_t)a);
 }
 
-int restore_task_child(struct restore_task *t)
+/* ------------------------------------------------------------ the tree */
+
+static struct restore_tree *tree;
+
+#define ACCESS_ONCE(x) (*(volatile typeof(x) *)&(x))
+
+static void wake(uint32_t *w)
 {
-	uint64_t all = ~0ULL;
-	int r, fd;
+	syscall(SYS_futex, w, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
 
-	/* --log-pid: this process logs to LOG.PID (the work dir is still the cwd). */
-	if (opts.log_file_per_pid) {
-		r = log_init_by_pid(t->pid);
+static void set_word(uint32_t *w, uint32_t v)
+{
+	__atomic_store_n(w, v, __ATOMIC_SEQ_CST);
+	wake(w);
+}
+
+/* Wait until *@w is at least @want; -ECANCELED when criu gave up or died. */
+static int wait_word(uint32_t *w, uint32_t want)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	for (;;) {
+		uint32_t v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+
+		if (v >= want)
+			return 0;
+		if (ACCESS_ONCE(tree->sh->abort) || (kill(tree->criu_pid, 0) && errno == ESRCH))
+			return -ECANCELED;
+		syscall(SYS_futex, w, FUTEX_WAIT, v, &ts, NULL, 0);
+	}
+}
+
+/* A failure in this task: said once, then criu learns it and kills the tree. */
+static __attribute__((noreturn)) void fail(struct restore_task *t, int r, const char *what)
+{
+	if (r != -ECANCELED) {
+		pr_err("restoring process %d failed: %s: %s\n", (int)t->pid, what, strerror(-r));
+		if (t->kind == RT_ALIVE)
+			restore_report(t->status_fd, r, what);
+		tree->sh->failed_pid = t->pid;
+		set_word(&tree->sh->abort, 1);
+	}
+	_exit(1);
+}
+
+pid_t restore_clone(pid_t pid, uint64_t flags)
+{
+	pid_t tid = pid;
+	struct clone_args ca = {
+		.flags = flags,
+		/* a sibling gets criu's own exit signal: clone3 wants 0 there */
+		.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&tid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static void fork_kids(struct restore_task *t, bool early)
+{
+	for (unsigned int i = 0; i < t->nr_kids; i++) {
+		struct restore_task *k = t->kids[i];
+		pid_t pid;
+
+		if (k->early != early)
+			continue;
+		pid = restore_clone(k->pid, k->clone_flags);
+		if (pid == 0)
+			restore_task_main(tree, k);
+		if (pid < 0) {
+			int r = -errno;
+
+			if (r == -EEXIST)
+				pr_err("pid %d is taken by another process: can't restore into it\n", (int)k->pid);
+			fail(t, r, "can't create a child");
+		}
+		pr_debug("process %d created %s %d\n", (int)t->pid, k->kind == RT_HELPER ? "helper" : "child",
+			 (int)pid);
+	}
+}
+
+/* Step 3: the process group, once its leader made it. */
+static void restore_group(struct restore_task *t)
+{
+	pid_t cur = getpgrp();
+
+	if (t->pgid == t->pid) {
+		if (cur != t->pid && setpgid(0, 0))
+			fail(t, -errno, "can't make its own process group");
+		set_word(&tree->sh->slot[t->idx].group_ready, 1);
+		return;
+	}
+	if (t->pgid == cur)
+		return;
+	if (t->group_leader >= 0) {
+		int r = wait_word(&tree->sh->slot[t->group_leader].group_ready, 1);
+
 		if (r)
-			return r;
+			fail(t, r, "waiting for its process group");
 	}
+	if (setpgid(0, t->pgid)) {
+		int r = -errno;
 
-	/*
-	 * No handler of criu's may run from here on: the task's own signal
-	 * actions come in early, and the restorer replaces criu's memory.
-	 */
-	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all)))
-		return pr_err_ret(-errno, "can't block signals");
-
-	/* Until criu is done, its death is ours (with -d the parent is gone already). */
-	if (!t->detached && !opts.restore_sibling && prctl(PR_SET_PDEATHSIG, SIGKILL))
-		return pr_err_ret(-errno, "can't set the parent death signal");
-	r = restore_session(t);
-	if (r)
-		return r;
-	r = restore_task_state_early(t->core);
-	if (r)
-		return r;
-	fd = reserve_service_fd(t->status_fd);
-	if (fd < 0)
-		return fd;
-	t->status_fd = fd;
-	fd = reserve_service_fd(t->sync_fd);
-	if (fd < 0)
-		return fd;
-	t->sync_fd = fd;
-	for (unsigned int i = 0; i < t->mr.nr_page_files; i++) {
-		fd = reserve_service_fd(t->mr.page_fds[i]);
-		if (fd < 0)
-			return fd;
-		t->mr.page_fds[i] = fd;
+		pr_err("process %d can't join process group %d (session %d)\n", (int)t->pid, (int)t->pgid,
+		       (int)getsid(0));
+		fail(t, r, "can't join its process group");
 	}
-	r = restore_task_files(t->pid);
-	if (r)
-		return r;
+}
+
+/* Step 4: reap the helpers, make sure zombie children are dead, drop their SIGCHLD. */
+static void collect_kids(struct restore_task *t)
+{
+	sigset_t chld;
+	struct timespec zero = { 0, 0 };
+
+	for (unsigned int i = 0; i < t->nr_kids; i++) {
+		struct restore_task *k = t->kids[i];
+		siginfo_t si;
+
+		if (k->kind == RT_HELPER) {
+			while (waitpid(k->pid, NULL, 0) < 0)
+				if (errno != EINTR)
+					fail(t, -errno, "can't reap a helper");
+		} else if (k->kind == RT_ZOMBIE) {
+			while (waitid(P_PID, k->pid, &si, WEXITED | WNOWAIT) < 0)
+				if (errno != EINTR)
+					fail(t, -errno, "can't wait for a zombie child");
+		}
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (sigtimedwait(&chld, NULL, &zero) == SIGCHLD)
+		;
+}
+
+/* A zombie ends as it ended before: exit code or the signal that killed it. */
+static __attribute__((noreturn)) void zombie_exit(struct restore_task *t)
+{
+	uint32_t code = t->core->tc->exit_code;
+	int sig = code & 0x7f;
+
+	prctl(PR_SET_NAME, (unsigned long)t->core->tc->comm, 0, 0, 0);
+	pr_info("zombie %d exits (status %#x)\n", (int)t->pid, code);
+	log_fini();
+	if (sig) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+		sigset_t one;
+
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core file */
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, &sa, NULL))
+			sig = SIGKILL;
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		syscall(SYS_kill, getpid(), sig);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		syscall(SYS_kill, getpid(), SIGKILL); /* a signal whose default is not to end it */
+	}
+	_exit((code >> 8) & 0xff);
+}
+
+/* Under a session helper: once it exited, the dumped parent (a subreaper) is ours. */
+static void wait_reparent(struct restore_task *t)
+{
+	for (int i = 0; getppid() != t->ppid; i++) {
+		if (i > 5000 || ACCESS_ONCE(tree->sh->abort))
+			fail(t, -ECANCELED, "");
+		usleep(1000);
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		fail(t, -errno, "can't set the parent death signal");
+	if (getppid() != t->ppid)
+		fail(t, -ECANCELED, "");
+}
+
+/* Step 5 and 6. */
+static void restore_alive(struct restore_task *t)
+{
+	struct rst_slot *owner = &tree->sh->slot[t->files_owner];
+	int r;
+
+	if (t->files_owner == (int)t->idx) {
+		r = restore_task_files(t->pid);
+		if (r)
+			fail(t, r, "can't restore its files");
+		set_word(&owner->table_ready, 1);
+	} else {
+		r = wait_word(&owner->table_ready, 1);
+		if (!r)
+			r = restore_task_fs_only(t->pid);
+		if (r)
+			fail(t, r, "can't restore its fs");
+	}
 	r = mem_restore_open_files(&t->mr);
 	if (r)
-		return r;
-	return enter_restorer(t);
+		fail(t, r, "can't open the files it maps");
+	if (t->files_prev >= 0) {
+		r = wait_word(&tree->sh->slot[t->files_prev].seized, 1);
+		if (r)
+			fail(t, r, "waiting for the task sharing its fd table");
+	}
+	r = enter_restorer(t);
+	fail(t, r, "can't enter the restorer");
+}
+
+void restore_task_main(struct restore_tree *tr, struct restore_task *t)
+{
+	uint64_t all = ~0ULL;
+	int r;
+
+	tree = tr;
+	/* No handler of criu's may run from here on: the task's own actions come in early. */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all));
+	if (t->parent && !t->under_helper) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			fail(t, -errno, "can't set the parent death signal");
+		if (getppid() != t->parent->pid)
+			fail(t, -ECANCELED, ""); /* the parent is gone already */
+	} else if (!t->parent && !t->detached && !opts.restore_sibling) {
+		/* The root: until criu is done, its death is ours. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			fail(t, -errno, "can't set the parent death signal");
+		if (getppid() != tree->criu_pid)
+			fail(t, -ECANCELED, "");
+	}
+	__atomic_store_n(&tr->sh->slot[t->idx].pid, getpid(), __ATOMIC_SEQ_CST);
+
+	/* --log-pid: this process logs to LOG.PID (the work dir is still the cwd). */
+	if (opts.log_file_per_pid && !(t->clone_flags & CLONE_FILES)) {
+		r = log_init_by_pid(t->pid);
+		if (!r)
+			r = log_move_above(files_service_fd_base());
+		if (r)
+			fail(t, r, "can't open its log");
+	}
+	fork_kids(t, true);
+	if (t->setsid && setsid() < 0)
+		fail(t, -errno, "can't make it a session leader");
+	fork_kids(t, false);
+	/*
+	 * After the forks: the children drop the rseq area they inherit
+	 * themselves; before the helpers exit: a subreaper must be one then.
+	 */
+	if (t->kind == RT_ALIVE) {
+		r = restore_task_state_early(t->core);
+		if (r)
+			fail(t, r, "can't restore its early state");
+	}
+	restore_group(t);
+	__atomic_add_fetch(&tr->sh->groups_done, 1, __ATOMIC_SEQ_CST);
+	wake(&tr->sh->groups_done);
+	r = wait_word(&tr->sh->groups_done, tr->sh->nr);
+	if (r)
+		fail(t, r, "waiting for the tree's groups");
+	if (t->kind == RT_HELPER) {
+		log_fini();
+		_exit(0);
+	}
+	collect_kids(t);
+	if (t->kind == RT_ZOMBIE)
+		zombie_exit(t);
+	if (t->under_helper)
+		wait_reparent(t);
+	pr_info("process %d: session %d, group %d\n", (int)t->pid, (int)getsid(0), (int)getpgrp());
+	restore_alive(t);
+	_exit(1);
 }

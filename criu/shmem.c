@@ -7,10 +7,11 @@
  * page addresses counted from the start of the object.  Dump reads the
  * object through /proc/PID/map_files, skipping holes (SEEK_DATA).
  *
- * Restore, one process only: each VMA becomes a shared anonymous mapping
- * of its own filled with its part of the object.  A process cannot tell
- * that from the original unless two of its VMAs show the same part of one
- * object; dump refuses that case by name.
+ * The same object seen in several tasks (inherited at fork) or twice in
+ * one is saved once.  Restore makes each object once for the whole tree,
+ * in criu's main process, fills it and hands its fd down to every task,
+ * which maps it MAP_SHARED: a write in one task is seen by the others, as
+ * before the dump.
  *
  * memfds are shmem objects too: files-memfd.c hands each one's fd to
  * shmem_dump_file() (contents saved the same way, under its inode number)
@@ -21,22 +22,17 @@
 #include <sys/stat.h>
 
 #define LOG_PREFIX "shmem: "
+#include "files.h"
 #include "log.h"
 #include "mem.h"
 #include "restorer.h"
 #include "shmem.h"
 #include "images/pagemap.pb-c.h"
 
-struct shm_part {
-	uint64_t pgoff, len;
-};
-
 struct shm_obj {
 	uint64_t ino;
 	uint64_t size;
 	int fd;
-	struct shm_part *parts;
-	unsigned int nr_parts;
 };
 
 static struct shm_obj *objs;
@@ -69,14 +65,7 @@ int shmem_dump_vma(pid_t pid, unsigned long start, unsigned long end, unsigned l
 	}
 	o = find_obj(st.st_ino);
 	if (o) {
-		close(fd);
-		for (unsigned int i = 0; i < o->nr_parts; i++)
-			if (pgoff < o->parts[i].pgoff + o->parts[i].len && o->parts[i].pgoff < pgoff + (end - start)) {
-				pr_err("task %d maps one part of a shared memory object twice (at %lx): not supported "
-				       "yet\n",
-				       (int)pid, start);
-				return -EOPNOTSUPP;
-			}
+		close(fd); /* seen before, in this task or another: one object */
 	} else {
 		struct shm_obj *n = xrealloc(objs, (nr_objs + 1) * sizeof(*n));
 
@@ -88,12 +77,6 @@ int shmem_dump_vma(pid_t pid, unsigned long start, unsigned long end, unsigned l
 		o = &objs[nr_objs++];
 		*o = (struct shm_obj){ .ino = st.st_ino, .size = st.st_size, .fd = fd };
 	}
-	struct shm_part *p = xrealloc(o->parts, (o->nr_parts + 1) * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	o->parts = p;
-	o->parts[o->nr_parts++] = (struct shm_part){ pgoff, end - start };
-
 	e->status = VMA_AREA_REGULAR | VMA_ANON_SHARED;
 	e->flags = MAP_SHARED | MAP_ANONYMOUS;
 	e->shmid = st.st_ino;
@@ -222,7 +205,6 @@ void shmem_dump_fini(void)
 {
 	for (unsigned int i = 0; i < nr_objs; i++) {
 		close(objs[i].fd);
-		free(objs[i].parts);
 	}
 	free(objs);
 	objs = NULL;
@@ -248,74 +230,6 @@ static int shmem_next_entry(struct cr_img *pm, uint64_t shmid, PagemapEntry **e,
 }
 
 /* ------------------------------------------------------------ restore */
-
-/* The pages of object @shmid for the VMA @v (its part from @pgoff). */
-static int add_obj_runs(struct mem_restore *mr, struct img_dir *dir, uint64_t shmid, struct rst_vma *v, uint64_t pgoff)
-{
-	struct cr_img *pm _cleanup_img_ = NULL, *pg _cleanup_img_ = NULL;
-	PagemapHead *head _cleanup_msg_ = NULL;
-	uint64_t off = 0, len = v->end - v->start;
-	unsigned int file;
-	struct stat st;
-	int r, fd;
-
-	r = img_open(dir, CR_IMG_SHMEM_PAGEMAP, IMG_READ | IMG_OPTIONAL, shmid, &pm);
-	if (r < 0)
-		return r;
-	if (r == IMG_ABSENT)
-		return 0; /* never written to: zeroes */
-	r = img_read_entry(pm, NULL, (void **)&head);
-	if (r <= 0)
-		return r ?: pr_err_ret(-EINVAL, "pagemap-shmem-%llu.img has no head", (unsigned long long)shmid);
-	r = img_open(dir, CR_IMG_PAGES, IMG_READ, head->pages_id, &pg);
-	if (r)
-		return r;
-	fd = img_raw_fd(pg);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st))
-		return pr_err_ret(-errno, "can't stat pages-%u.img", head->pages_id);
-	/* One pages file per object, however many of its parts are mapped. */
-	for (file = 1; file < mr->nr_page_files; file++)
-		if (mr->page_file_shmid[file] == shmid)
-			break;
-	if (file == mr->nr_page_files) {
-		if (file == RST_MAX_PAGE_FILES)
-			return pr_err_ret(-EOPNOTSUPP, "more than %d shared memory objects: not supported yet",
-					  RST_MAX_PAGE_FILES - 1);
-		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0)
-			return pr_err_ret(-errno, "can't keep pages-%u.img open", head->pages_id);
-		mr->page_fds[file] = fd;
-		mr->page_file_shmid[file] = shmid;
-		mr->nr_page_files++;
-	}
-
-	for (;;) {
-		PagemapEntry *e _cleanup_msg_ = NULL;
-		uint64_t nr, s, t;
-
-		r = shmem_next_entry(pm, shmid, &e, &nr);
-		if (r <= 0)
-			break;
-		/* The part of [vaddr, vaddr + nr pages) this VMA shows. */
-		s = max(e->vaddr, pgoff);
-		t = min(e->vaddr + nr * PAGE_SIZE_4K, pgoff + len);
-		if (s < t) {
-			r = mem_restore_add_run(mr, v->start + (s - pgoff), (t - s) / PAGE_SIZE_4K,
-						off + (s - e->vaddr), file);
-			if (r)
-				return r;
-			v->filled = 1;
-		}
-		off += nr * PAGE_SIZE_4K;
-	}
-	if (r < 0)
-		return r;
-	if ((uint64_t)st.st_size < off)
-		return pr_err_ret(-EIO, "pages-%u.img is truncated", head->pages_id);
-	return 0;
-}
 
 int shmem_restore_file(struct img_dir *dir, uint64_t shmid, int fd, uint64_t size)
 {
@@ -368,18 +282,128 @@ int shmem_restore_file(struct img_dir *dir, uint64_t shmid, int fd, uint64_t siz
 	return r;
 }
 
+/*
+ * Restore: one object per shmid for the whole tree.  Each task's VMAs of
+ * it are noted first (shmem_restore_prepare(), per task); once every task
+ * is read, shmem_restore_objects() makes each object as big as its
+ * largest use, fills it from the images and points the VMAs at its fd.
+ */
+struct rst_use {
+	struct mem_restore *mr;
+	unsigned int vma;
+};
+
+struct rst_obj {
+	uint64_t shmid, size;
+	int fd;
+};
+
+static struct {
+	struct rst_use *uses;
+	size_t nr_uses;
+	struct rst_obj *objs;
+	size_t nr_objs;
+} rs;
+
+static struct rst_obj *rst_obj_get(uint64_t shmid)
+{
+	struct rst_obj *o;
+
+	for (size_t i = 0; i < rs.nr_objs; i++)
+		if (rs.objs[i].shmid == shmid)
+			return &rs.objs[i];
+	o = xrealloc(rs.objs, (rs.nr_objs + 1) * sizeof(*o));
+	if (!o)
+		return NULL;
+	rs.objs = o;
+	o = &rs.objs[rs.nr_objs++];
+	*o = (struct rst_obj){ .shmid = shmid, .fd = -1 };
+	return o;
+}
+
 int shmem_restore_prepare(struct mem_restore *mr, struct img_dir *dir)
 {
+	(void)dir;
 	for (unsigned int i = 0; i < mr->nr_vmas; i++) {
 		const VmaEntry *e = mr->mm->vmas[i];
-		int r;
+		struct rst_obj *o;
+		struct rst_use *u;
 
 		if (!(e->status & VMA_ANON_SHARED))
 			continue;
-		mr->vmas[i].flags = MAP_SHARED | MAP_ANONYMOUS;
-		r = add_obj_runs(mr, dir, e->shmid, &mr->vmas[i], e->pgoff);
-		if (r)
-			return r;
+		o = rst_obj_get(e->shmid);
+		u = xrealloc(rs.uses, (rs.nr_uses + 1) * sizeof(*u));
+		if (!o || !u)
+			return -ENOMEM;
+		rs.uses = u;
+		rs.uses[rs.nr_uses++] = (struct rst_use){ mr, i };
+		o->size = max(o->size, e->pgoff + (e->end - e->start));
+		mr->vmas[i].flags = MAP_SHARED;
+		mr->vmas[i].pgoff = e->pgoff;
+		mr->vmas[i].fd = -1; /* shmem_restore_objects() */
 	}
 	return 0;
+}
+
+/*
+ * A shared anonymous object of @size bytes and an fd on it: mapped once
+ * here and reopened through map_files, so that every task mapping the fd
+ * shows "/dev/zero (deleted)" as the original did.
+ */
+static int make_object(uint64_t size)
+{
+	char path[96];
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+		 (unsigned long)p + (unsigned long)size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	munmap(p, size);
+	return fd;
+}
+
+int shmem_restore_objects(struct img_dir *dir)
+{
+	for (size_t i = 0; i < rs.nr_objs; i++) {
+		struct rst_obj *o = &rs.objs[i];
+		int r, fd;
+
+		if (o->fd >= 0)
+			continue;
+		fd = make_object(o->size);
+		if (fd < 0)
+			return pr_err_ret(fd, "can't make shared memory %llu (%llu bytes)",
+					  (unsigned long long)o->shmid, (unsigned long long)o->size);
+		o->fd = fd;
+		r = shmem_restore_file(dir, o->shmid, fd, o->size);
+		if (r)
+			return r;
+		fd = reserve_service_fd(fd);
+		if (fd < 0)
+			return fd;
+		o->fd = fd;
+		pr_info("shared memory %llu: %llu bytes, fd %d\n", (unsigned long long)o->shmid,
+			(unsigned long long)o->size, fd);
+	}
+	for (size_t i = 0; i < rs.nr_uses; i++) {
+		struct rst_use *u = &rs.uses[i];
+
+		u->mr->vmas[u->vma].fd = rst_obj_get(u->mr->mm->vmas[u->vma]->shmid)->fd;
+	}
+	return 0;
+}
+
+void shmem_restore_fini(void)
+{
+	for (size_t i = 0; i < rs.nr_objs; i++)
+		if (rs.objs[i].fd >= 0)
+			close(rs.objs[i].fd);
+	free(rs.objs);
+	free(rs.uses);
+	memset(&rs, 0, sizeof(rs));
 }

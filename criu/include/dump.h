@@ -19,15 +19,18 @@
 
 struct dump_task {
 	pid_t pid;
+	pid_t ppid;		  /* its parent in the tree, 0 for the root */
 	struct parasite_ctl *ctl; /* seized */
 	bool stopped;		  /* in a group stop when seized */
+	bool zombie;		  /* dead, not reaped: only core and pstree */
+	TaskKobjIdsEntry ids;	  /* vm, files, fs, sighand ids (kcmp) */
 	struct proc_stat stat;
 	struct proc_status status;
 	struct parasite_task_state ps; /* from the parasite */
 	struct arena a;		       /* messages built for its images */
 };
 
-/* criu's command: dump the task opts.tree_id into the images dir. */
+/* criu's command: dump the tree under opts.tree_id into the images dir. */
 int cr_dump_tasks(void);
 
 /* Build the task's core_entry (registers, task and thread state). */
@@ -35,7 +38,11 @@ int dump_task_core(struct dump_task *t, CoreEntry **core) __must_check;
 /* The mm_entry fields but its VMAs: code/data/brk/stack/args/env, auxv, exe. */
 int dump_task_mm(struct dump_task *t, MmEntry *mm) __must_check;
 
-/* Ids a dump gives: criu's own objects are 1, the task's 2 (as CRIU numbers them). */
+/*
+ * Ids a dump gives to kernel objects (vm, files, fs, sighand): criu's own
+ * are 1, the tree's count from 2 per kind, tasks sharing one object (kcmp)
+ * share its id, as CRIU numbers them.
+ */
 #define DUMP_ID_CRIU 1
 #define DUMP_ID_TASK 2
 /* Fill @ids with the namespace ids (shared with criu: refused otherwise). */

@@ -106,8 +106,19 @@ int files_service_fd_base(void);
  * last prepare_task_files().
  */
 int reserve_service_fd(int fd) __must_check;
+/*
+ * criu's main process, after the last prepare_task_files() and before any
+ * task exists: open every description the tasks hold once and move it,
+ * the log, the root dir and the memfds at or above the base (the tasks
+ * inherit them).  files_close_shared() closes criu's copies once every
+ * task has its fds.
+ */
+int files_open_shared(void) __must_check;
+void files_close_shared(void);
 /* In the restored child @pid: fds, cwd, root, umask.  See above. */
 int restore_task_files(pid_t pid) __must_check;
+/* In a child sharing its fd table with the task that restored it: cwd, root, umask. */
+int restore_task_fs_only(pid_t pid) __must_check;
 /*
  * Open the file of files.img entry @id anew (a description of its own,
  * not shared with any fd) with @flags (O_CLOEXEC is fine); returns the fd

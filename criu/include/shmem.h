@@ -22,8 +22,19 @@ int shmem_dump_file(int fd, uint64_t ino, uint64_t size) __must_check;
 int shmem_dump_contents(struct img_dir *dir, uint32_t first_pages_id, uint64_t *pages) __must_check;
 void shmem_dump_fini(void);
 
-/* The runs of every shared anonymous VMA of @mr (after its private pagemap). */
+/*
+ * Note every shared anonymous VMA of @mr (after its private pagemap): its
+ * object is one for the whole tree, made by shmem_restore_objects().
+ */
 int shmem_restore_prepare(struct mem_restore *mr, struct img_dir *dir) __must_check;
+/*
+ * Once every task's memory is prepared and the service-fd base is final
+ * (criu's main process, before any task exists): make each object, fill
+ * it, keep an fd on it above the base and point every VMA noted at it.
+ * The tasks map it MAP_SHARED and so share it.
+ */
+int shmem_restore_objects(struct img_dir *dir) __must_check;
+void shmem_restore_fini(void);
 /*
  * Write the saved contents of object @shmid into file @fd (a new memfd of
  * @size bytes), within @size.  An object without pages is left as it is.
