@@ -837,7 +837,7 @@ static int inet_post_open(struct file_desc *d, int fd)
 
 	if (!pv || !pv->conn)
 		return 0;
-	r = tcp_restore_repair_off(fd);
+	r = tcp_restore_finish(fd, pv->stream, ie->opts);
 	if (r)
 		return r;
 	/* Leaving repair mode cleared SO_REUSEADDR. */

@@ -20,11 +20,14 @@
  *   TCP_REPAIR on -> queue sequence numbers (where each queue starts) ->
  *   bind -> connect (no SYN in repair mode: the socket is simply
  *   ESTABLISHED) -> TCP_REPAIR_OPTIONS (MSS, window scales, SACK,
- *   timestamps) -> TCP_TIMESTAMP -> receive queue, then the sent part of
- *   the send queue written in repair mode (the kernel counts it sent and
- *   retransmits it if no ACK comes), the unsent part written normally ->
- *   TCP_REPAIR_WINDOW.  The task takes it out of repair mode once its fds
- *   are in place; the lock comes off once the tree runs.
+ *   timestamps) -> TCP_TIMESTAMP -> receive queue -> TCP_REPAIR_WINDOW.
+ *   The send queue comes last, in the task once its fds are in place
+ *   (tcp_restore_finish()): writing it starts the retransmission timer,
+ *   and a retransmission dropped by the lock doubles the timeout, so it
+ *   is written as late as possible: the part the peer may have seen in
+ *   repair mode (the kernel counts it sent and retransmits it if no ACK
+ *   comes), then repair mode off, then the part never sent, as plain
+ *   data.  The lock comes off once the tree runs.
  */
 #define LOG_PREFIX "tcp: "
 
@@ -449,21 +452,19 @@ static int repair_options(int sk, const struct tcp_stream_rst *s)
  * differently from the original socket, and a full send buffer would
  * block.  The socket's own sizes are set afterwards (sk-inet.c).
  */
-static void grow_buffers(int sk, const struct tcp_stream_rst *s)
+static void grow_buffer(int sk, int opt, int force, uint32_t queued)
 {
+	uint64_t want = min(4ULL * queued + 65536, (uint64_t)INT32_MAX / 2);
 	int v;
 
-	if (!get_int(sk, SOL_SOCKET, SO_RCVBUF, &v) && (uint64_t)v < 4ULL * s->inq_len + 65536)
-		set_int(sk, SOL_SOCKET, SO_RCVBUFFORCE, (int)min(4ULL * s->inq_len + 65536, (uint64_t)INT32_MAX / 2));
-	if (!get_int(sk, SOL_SOCKET, SO_SNDBUF, &v) && (uint64_t)v < 4ULL * s->outq_len + 65536)
-		set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, (int)min(4ULL * s->outq_len + 65536, (uint64_t)INT32_MAX / 2));
+	if (queued && !get_int(sk, SOL_SOCKET, opt, &v) && (uint64_t)v < want)
+		set_int(sk, SOL_SOCKET, force, (int)want);
 }
 
 int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_stream_rst *s, unsigned int ifindex)
 {
 	union inet_addr src, dst;
 	socklen_t slen, dlen;
-	uint32_t sent = s->outq_len - s->unsq_len;
 	int r;
 
 	slen = inet_make_addr(&src, ie->family, ie->src_port, ie->src_addr, ifindex);
@@ -476,44 +477,57 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 		r = set_queue_seq(sk, TCP_SEND_QUEUE, s->outq_seq - s->outq_len);
 	if (r)
 		return pr_err_ret(r, "can't set the queue sequence numbers");
+	/*
+	 * The segment size is fixed at connect() from the MSS clamp, which
+	 * TCP_REPAIR_OPTIONS sets only afterwards: give it now, or the
+	 * connection sends 536-byte segments.  TCP_MAXSEG takes at most
+	 * 32767 (loopback's 65495 is cut to that).  Cleared again below.
+	 */
+	if (s->mss_clamp && set_int(sk, SOL_TCP, TCP_MAXSEG, (int)min(s->mss_clamp, 32767u)))
+		pr_warn("can't preset the MSS to %u: %s\n", s->mss_clamp, strerror(errno));
 	/* In repair mode the port is taken even if other sockets hold it. */
 	if (bind(sk, &src.sa, slen))
 		return pr_err_ret(-errno, "can't bind to port %u", ie->src_port);
 	if (connect(sk, &dst.sa, dlen))
 		return pr_err_ret(-errno, "can't connect (in repair mode) to port %u", ie->dst_port);
+	set_int(sk, SOL_TCP, TCP_MAXSEG, 0);
 	r = repair_options(sk, s);
 	if (r)
 		return pr_err_ret(r, "can't set the TCP options (mss %u, mask %#x)", s->mss_clamp, s->opt_mask);
-	grow_buffers(sk, s);
+	grow_buffer(sk, SO_RCVBUF, SO_RCVBUFFORCE, s->inq_len);
 	r = fill_queue(sk, TCP_RECV_QUEUE, s->data, s->inq_len);
 	if (r)
 		return pr_err_ret(r, "can't refill the receive queue (%u bytes)", s->inq_len);
-	r = fill_queue(sk, TCP_SEND_QUEUE, s->data + s->inq_len, sent);
-	if (r)
-		return pr_err_ret(r, "can't refill the send queue (%u bytes)", sent);
-	if (s->unsq_len) {
-		/* Never sent: plain data, sent once the lock lets it pass. */
-		r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP);
-		if (!r)
-			r = fill_queue(sk, -1, s->data + s->inq_len + sent, s->unsq_len);
-		if (!r)
-			r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
-		if (r)
-			return pr_err_ret(r, "can't queue the %u unsent bytes", s->unsq_len);
-	}
 	set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 	if (s->has_window && setsockopt(sk, SOL_TCP, TCP_REPAIR_WINDOW, &s->win, sizeof(s->win)))
 		return pr_err_ret(-errno, "can't set the window");
-	pr_info("connection %u -> %u restored in repair mode: %u + %u bytes queued\n", ie->src_port, ie->dst_port,
-		s->inq_len, s->outq_len);
+	pr_info("connection %u -> %u restored in repair mode, %u bytes received; %u to send\n", ie->src_port,
+		ie->dst_port, s->inq_len, s->outq_len);
 	return 0;
 }
 
-int tcp_restore_repair_off(int sk)
+int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const SkOptsEntry *so)
 {
-	int r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+	uint32_t sent = s->outq_len - s->unsq_len;
+	int r;
 
+	grow_buffer(sk, SO_SNDBUF, SO_SNDBUFFORCE, s->outq_len);
+	r = fill_queue(sk, TCP_SEND_QUEUE, s->data + s->inq_len, sent);
+	if (r)
+		return pr_err_ret(r, "fd %d: can't refill the send queue (%u bytes)", sk, sent);
+	set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
 	if (r)
 		return pr_err_ret(r, "fd %d: can't take the connection out of repair mode", sk);
+	/* Never sent: plain data, it goes out once the lock lets it pass. */
+	r = fill_queue(sk, -1, s->data + s->inq_len + sent, s->unsq_len);
+	if (r)
+		return pr_err_ret(r, "fd %d: can't queue the %u unsent bytes", sk, s->unsq_len);
+	/* The task's own send buffer size (grow_buffer() changed it). */
+	if (s->outq_len) {
+		set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, so->so_sndbuf / 2);
+		if (so->has_so_buf_lock)
+			set_int(sk, SOL_SOCKET, SO_BUF_LOCK, so->so_buf_lock);
+	}
 	return 0;
 }

@@ -59,12 +59,15 @@ int tcp_restore_read(struct img_dir *dir, uint32_t ino, struct tcp_stream_rst **
 /*
  * Make @sk (a new TCP socket, bound nowhere yet) the connection of @ie
  * with the state @s: repair mode, sequence numbers, bind (@ifindex: IPv6
- * scope or 0), connect, options, queues, window.  It is left in repair
- * mode; tcp_restore_repair_off() ends that.
+ * scope or 0), connect, options, receive queue, window.  It is left in
+ * repair mode; tcp_restore_finish() ends that.
  */
 int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_stream_rst *s, unsigned int ifindex);
-/* Leave repair mode (in the task, once its fds are in place). */
-int tcp_restore_repair_off(int sk);
+/*
+ * In the task, once its fds are in place: refill the send queue, leave
+ * repair mode, queue the unsent bytes, set the send buffer of @so back.
+ */
+int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const SkOptsEntry *so);
 void tcp_restore_opts(int sk, const TcpOptsEntry *to);
 
 #endif /* CRIU_SK_INET_H */
