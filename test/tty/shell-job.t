@@ -5,9 +5,11 @@
 # refused without -j (naming --shell-job) and the job runs on; with -j it
 # dumps; restore without -j, or with -j but no terminal, is refused; with
 # -j on a new pty the loop comes back on that pty: it reads what is typed
-# there and answers there, in the foreground.  Then the same for a session
-# leader whose fds are on an outside pty without it being its controlling
-# terminal (refused by the terminal kind rather than by the session check).
+# there (through /dev/tty) and answers there (fd 1), in the foreground.
+# Then the same for a session leader whose fds are on an outside pty, not
+# its controlling terminal (refused by the terminal kind rather than by the
+# session check), and for one that controls it (as under script -c or sshd:
+# it comes back a session leader without a controlling terminal).
 import fcntl
 import os
 import pty
@@ -29,6 +31,8 @@ os.makedirs(ENV["HOME"])
 os.makedirs(ENV["CRIU_SYSCONFDIR"])
 # (the words are split so that the terminal's echo of the command never matches)
 LOOP = "x=pid y=got; echo \"$x:$$\"; while read -r l; do echo \"$y:$l\"; done"
+# the job reads through /dev/tty (fd 3) and answers on its fd 1
+JOB_LOOP = "exec 3</dev/tty; x=pid y=got; echo \"$x:$$\"; while read -r l <&3; do echo \"$y:$l\"; done"
 pids = []  # killed at the end, whatever happens
 
 
@@ -118,7 +122,7 @@ def tty_nr(rdev):
     return (os.major(rdev) << 8) | (os.minor(rdev) & 0xFF) | ((os.minor(rdev) & ~0xFF) << 12)
 
 
-def restore_on_new_pty(name, img, job):
+def restore_on_new_pty(name, img, job, with_dev_tty=False):
     """criu restore -j run on a new pty: the job comes back there"""
     term = Term()
     p = subprocess.Popen([CRIU, "restore", "-j", "-D", img, "-v4", "-o", "restore.log"], **on_terminal(term))
@@ -137,9 +141,12 @@ def restore_on_new_pty(name, img, job):
             return result(False, name, "controlling terminal %#x, not the new pty %#x" % (nr, tty_nr(term.rdev())))
         if tpgid != pgrp:
             return result(False, name, "foreground group of the pty is %d, not the job's %d" % (tpgid, pgrp))
-        fd0 = os.readlink("/proc/%d/fd/0" % job)
-        if fd0 != os.ttyname(term.slave):
-            return result(False, name, "fd 0 is %s, not %s" % (fd0, os.ttyname(term.slave)))
+        # fd 1: bash's read <&3 holds /dev/tty at fd 0 while it waits
+        fd1 = os.readlink("/proc/%d/fd/1" % job)
+        if fd1 != os.ttyname(term.slave):
+            return result(False, name, "fd 1 is %s, not %s" % (fd1, os.ttyname(term.slave)))
+        if with_dev_tty and os.readlink("/proc/%d/fd/3" % job) != "/dev/tty":
+            return result(False, name, "fd 3 is %s, not /dev/tty" % os.readlink("/proc/%d/fd/3" % job))
         result(True, name)
     finally:
         kill(job)
@@ -189,7 +196,7 @@ def shell_job():
     sh = subprocess.Popen(["bash", "--norc", "--noprofile", "-i"], **on_terminal(term))
     pids.append(sh.pid)
     try:
-        term.type("PS1='$ '; bash -c '%s'\n" % LOOP)
+        term.type("PS1='$ '; bash -c '%s'\n" % JOB_LOOP)
         line = term.read_until("pid:", 10)
         if not line:
             return result(False, "shell job", "the job did not start: %r" % term.out[-200:])
@@ -218,28 +225,31 @@ def shell_job():
             return result(False, "dump -j of a shell job", "the job still runs after the dump")
         result(True, "dump -j of a shell job")
         refused_restores(img, job)
-        restore_on_new_pty("restore -j on a new pty: the job reads and writes there, in the foreground", img, job)
+        restore_on_new_pty("restore -j on a new pty: the job reads (through /dev/tty) and writes there, in the "
+                           "foreground", img, job, with_dev_tty=True)
     finally:
         kill(sh.pid)
         sh.wait()
         term.close()
 
 
-def leader_on_outside_pty():
-    """a session leader whose fds are on a pty it does not control"""
-    img = os.path.join(T, "img-leader")
+def leader_on_outside_pty(ctty):
+    """a session leader whose fds are on a pty of someone else's (script -c, sshd)"""
+    img = os.path.join(T, "img-leader-%d" % ctty)
     os.makedirs(img)
     term = Term()
-    name = "session leader on an outside pty"
+    name = "session leader on an outside pty%s" % (" it controls" if ctty else "")
     # dash, not bash: bash makes the pty its controlling terminal on its own
-    p = subprocess.Popen(["sh", "-c", LOOP], **on_terminal(term, ctty=False))
+    p = subprocess.Popen(["sh", "-c", LOOP], **on_terminal(term, ctty=ctty))
     pids.append(p.pid)
     try:
         line = term.read_until("pid:", 10)
         if not line:
             return result(False, name, "did not start")
         r = criu("dump", "-t", str(p.pid), "-D", img, "-o", "dump0.log")
-        ok = r.returncode != 0 and b"--shell-job" in r.stderr and b"outside the dumped tree" in r.stderr
+        ok = r.returncode != 0 and b"--shell-job" in r.stderr
+        # without a controlling terminal, the terminal kind is the one to refuse
+        ok = ok and (ctty or b"outside the dumped tree" in r.stderr)
         result(ok and alive(p.pid), name + ": dump without -j is refused naming --shell-job",
                "rc %d, stderr %r" % (r.returncode, r.stderr[-200:]))
         r = criu("dump", "-j", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log")
@@ -269,7 +279,8 @@ if not os.access(CRIU, os.X_OK) or not shutil.which("bash"):
     sys.exit(0)
 try:
     shell_job()
-    leader_on_outside_pty()
+    leader_on_outside_pty(False)
+    leader_on_outside_pty(True)
 finally:
     for p in pids:
         kill(p)
