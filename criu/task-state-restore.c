@@ -237,9 +237,25 @@ static int check_caps(const CredsEntry *c, unsigned int idx)
 	return 0;
 }
 
+/* criu's own bounding set, read once (every thread of every task compares with it). */
+static bool own_bounding_set(unsigned int last, uint64_t *own)
+{
+	static uint64_t set;
+	static int state; /* 0: not read yet, 1: read, -1: can't be read */
+
+	if (!state) {
+		state = prctl(PR_CAPBSET_READ, 0, 0, 0, 0) >= 0 ? 1 : -1;
+		for (unsigned int cap = 0; state > 0 && cap <= last; cap++)
+			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+				set |= 1ULL << cap;
+	}
+	*own = set;
+	return state > 0;
+}
+
 static int put_creds(struct put *p, struct rst_creds *rc, const CredsEntry *c, unsigned int idx)
 {
-	uint64_t bnd = caps64(c->cap_bnd, c->n_cap_bnd), all;
+	uint64_t bnd = caps64(c->cap_bnd, c->n_cap_bnd), all, own;
 	unsigned int last = cap_last_cap();
 	int r;
 
@@ -276,12 +292,7 @@ static int put_creds(struct put *p, struct rst_creds *rc, const CredsEntry *c, u
 	}
 	all = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
 	rc->bnd_drop = all & ~bnd;
-	if (prctl(PR_CAPBSET_READ, 0, 0, 0, 0) >= 0) {
-		uint64_t own = 0;
-
-		for (unsigned int cap = 0; cap <= last; cap++)
-			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
-				own |= 1ULL << cap;
+	if (own_bounding_set(last, &own)) {
 		if (bnd & all & ~own)
 			pr_warn("thread #%u had capabilities in its bounding set that criu's lacks (%#" PRIx64
 				"): they stay out\n",
