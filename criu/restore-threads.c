@@ -55,13 +55,16 @@ static void free_set(struct thread_set *s)
 	free(s);
 }
 
+/* Log what is wrong (a whole sentence, no errno) and give @r. */
+#define refuse(r, fmt, ...) (pr_err(fmt "\n", ##__VA_ARGS__), (r))
+
 /* Thread @tid's core: a thread part with registers, no task part. */
 static int check_thread_core(pid_t pid, pid_t tid, const CoreEntry *c)
 {
 	if (c->mtype != ARCH_CORE_MTYPE || !c->thread_info || !c->thread_info->gpregs || !c->thread_info->fpregs)
-		return pr_err_ret(-EINVAL, "core-%d.img (thread of %d) has no x86_64 registers", (int)tid, (int)pid);
+		return refuse(-EINVAL, "core-%d.img (thread of %d) has no x86_64 registers", (int)tid, (int)pid);
 	if (!c->thread_core || !c->thread_core->creds)
-		return pr_err_ret(-EINVAL, "core-%d.img (thread of %d) has no thread state", (int)tid, (int)pid);
+		return refuse(-EINVAL, "core-%d.img (thread of %d) has no thread state", (int)tid, (int)pid);
 	return 0;
 }
 
@@ -74,7 +77,7 @@ int restore_threads_read(struct img_dir *dir, const PstreeEntry *pe, CoreEntry *
 	if (find_set(pid))
 		return 0;
 	if (!pe->n_threads || pe->threads[0] != pe->pid)
-		return pr_err_ret(-EINVAL, "pstree.img: the first thread of process %d is not its leader", (int)pid);
+		return refuse(-EINVAL, "pstree.img: the first thread of process %d is not its leader", (int)pid);
 	s = xzalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -92,13 +95,12 @@ int restore_threads_read(struct img_dir *dir, const PstreeEntry *pe, CoreEntry *
 		pid_t tid = pe->threads[i];
 
 		if (tid <= 0 || (uint32_t)tid != pe->threads[i]) {
-			r = pr_err_ret(-EINVAL, "pstree.img names thread %u of %d: not a tid", pe->threads[i],
-				       (int)pid);
+			r = refuse(-EINVAL, "pstree.img names thread %u of %d: not a tid", pe->threads[i], (int)pid);
 			break;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (pe->threads[j] == (uint32_t)tid)
-				r = pr_err_ret(-EINVAL, "pstree.img names thread %d of %d twice", (int)tid, (int)pid);
+				r = refuse(-EINVAL, "pstree.img names thread %d of %d twice", (int)tid, (int)pid);
 		if (r)
 			break;
 		r = img_read_one(dir, CR_IMG_CORE, tid, &core_entry__descriptor, (void **)&s->core[i]);
@@ -110,9 +112,9 @@ int restore_threads_read(struct img_dir *dir, const PstreeEntry *pe, CoreEntry *
 		if (r)
 			break;
 		if (kill(tid, 0) == 0 || errno != ESRCH) {
-			r = pr_err_ret(-EEXIST,
-				       "tid %d (a thread of %d) is taken by another process: can't restore into it",
-				       (int)tid, (int)pid);
+			r = refuse(-EEXIST,
+				   "tid %d (a thread of %d) is taken by another process: can't restore into it",
+				   (int)tid, (int)pid);
 			break;
 		}
 	}
@@ -206,8 +208,8 @@ int restore_threads_load(struct parasite_ctl *ctl, pid_t pid)
 	unsigned int n = compel_task(ctl)->nr_threads;
 
 	if (n != (s ? s->nr : 1))
-		return pr_err_ret(-ESRCH, "process %d has %u threads after its restorer, not %u", (int)pid, n,
-				  s ? s->nr : 1);
+		return refuse(-ESRCH, "process %d has %u threads after its restorer, not %u", (int)pid, n,
+			      s ? s->nr : 1);
 	for (unsigned int i = 1; i < n; i++) {
 		pid_t tid = compel_thread(ctl, i)->tid;
 		unsigned int k;
@@ -216,8 +218,7 @@ int restore_threads_load(struct parasite_ctl *ctl, pid_t pid)
 		for (k = 1; k < s->nr && s->tid[k] != tid; k++)
 			;
 		if (k == s->nr)
-			return pr_err_ret(-EINVAL, "process %d has a thread %d the images do not know", (int)pid,
-					  (int)tid);
+			return refuse(-EINVAL, "process %d has a thread %d the images do not know", (int)pid, (int)tid);
 		r = load_thread(ctl, i, s->core[k]);
 		if (r)
 			return r;
