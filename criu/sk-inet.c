@@ -479,9 +479,16 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 	ie.family = family;
 	ie.type = type;
 	ie.proto = proto;
-	ie.state = plain ? ST_CLOSE : di.state;
+	ie.state = di.state;
 	ie.src_port = di.sport;
 	ie.dst_port = di.dport;
+	if (plain && di.state == ST_SYN_RECV) {
+		/* A dropped half-open connection: a new socket, bound nowhere. */
+		ie.state = ST_CLOSE;
+		ie.src_port = ie.dst_port = 0;
+		memset(di.src, 0, sizeof(di.src));
+		memset(di.dst, 0, sizeof(di.dst));
+	}
 	ie.flags = p->flags;
 	ie.backlog = di.state == ST_LISTEN ? di.wqueue : 0;
 	ie.n_src_addr = ie.n_dst_addr = words;
