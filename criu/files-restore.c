@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "file-kinds.h"
 #include "files.h"
 #include "image.h"
@@ -509,7 +510,7 @@ int restore_task_files(pid_t pid)
 			return r;
 	}
 	pr_info("Task %d: %zu fds restored\n", pid, t->nr);
-	return restore_task_fs(pid);
+	return events_restore_task(pid) ?: restore_task_fs(pid);
 }
 
 int restore_task_fs_only(pid_t pid)

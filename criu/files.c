@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "compel.h"
+#include "events.h"
 #include "file-kinds.h"
 #include "files.h"
 #include "image.h"
@@ -603,7 +604,7 @@ int dump_task_files(struct parasite_ctl *ctl, pid_t pid, uint32_t files_id, stru
 			close(lfds[i]);
 	if (r)
 		return r;
-	return dump_task_fs(pid, dir);
+	return dump_task_file_locks(pid) ?: dump_task_fs(pid, dir);
 }
 
 int dump_file_fd(int fd, int open_flags, uint32_t *id)
