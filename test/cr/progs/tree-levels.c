@@ -39,14 +39,13 @@ static void middle(void *arg)
 
 int main(int argc, char **argv)
 {
-	crtest_init(argc, argv);
+	tree_init(argc, argv);
 	tree_remember();
 	group_of_first = tree_fork(middle, NULL, (void *)0L);
 	setpgid(group_of_first, group_of_first); /* no race with the child's own call */
 	tree_fork(middle, NULL, (void *)1L);
 	tree_fork(middle, NULL, (void *)2L);
-	usleep(200 * 1000); /* every task is set up */
-	crtest_ready();
+	tree_ready(10); /* 3 children, 7 grandchildren and below */
 	crtest_wait();
 	tree_check_ids();
 	tree_root_verdict();

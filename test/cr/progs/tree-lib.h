@@ -11,6 +11,7 @@
 #ifndef TREE_LIB_H
 #define TREE_LIB_H
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -27,6 +28,38 @@ struct tree_node {
 };
 
 static struct tree_node tree_me;
+
+/* A shared page counting the tasks that are set up (tree_init()). */
+static volatile unsigned int *tree_ready_count;
+
+static inline void tree_init(int argc, char **argv)
+{
+	crtest_init(argc, argv);
+	tree_ready_count = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tree_ready_count == MAP_FAILED)
+		crtest_fail("mmap: %s", strerror(errno));
+}
+
+static inline void tree_set_up(void)
+{
+	__atomic_add_fetch(tree_ready_count, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The root: wait until @n tasks said they are set up. */
+static inline void tree_wait_set_up(unsigned int n)
+{
+	for (int i = 0; i < 10000 && __atomic_load_n(tree_ready_count, __ATOMIC_SEQ_CST) < n; i++)
+		usleep(1000);
+	if (*tree_ready_count < n)
+		crtest_fail("only %u of %u tasks got set up", *tree_ready_count, n);
+}
+
+/* ... and tell the runner. */
+static inline void tree_ready(unsigned int n)
+{
+	tree_wait_set_up(n);
+	crtest_ready();
+}
 
 /* Say what is wrong (a child's lines name its pid) and remember it. */
 #define tree_bad(fmt, ...)                                                                                          \
@@ -69,6 +102,11 @@ static inline int tree_collect(void)
 			tree_bad("can't wait for child %d: %s", (int)tree_me.kids[i], strerror(errno));
 			bad++;
 		} else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			if (!WIFEXITED(st))
+				tree_bad("child %d was killed by signal %d", (int)tree_me.kids[i], WTERMSIG(st));
+			else
+				crtest_say("note: child %d of %d exited with %d\n", (int)tree_me.kids[i], (int)getpid(),
+					   WEXITSTATUS(st));
 			bad++;
 		}
 	}
@@ -100,6 +138,7 @@ static inline pid_t tree_fork(void (*setup)(void *), void (*check)(void *), void
 	tree_remember();
 	if (setup)
 		setup(arg);
+	tree_set_up();
 	crtest_wait();
 	tree_check_ids();
 	if (check)
