@@ -17,7 +17,8 @@
  * stand-in, since open() runs before the process may exist (children are
  * made later): post_open(), in the task, opens the real one with
  * pidfd_open() and puts it at every fd of the task that holds the
- * stand-in (close-on-exec kept).
+ * stand-in (close-on-exec kept).  A process of another branch of the tree
+ * may not be forked yet: post_open() waits for it (up to 10 s).
  */
 #define LOG_PREFIX "pidfd: "
 
@@ -43,6 +44,8 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 #define PIDFD_OPEN_FLAGS (O_NONBLOCK | PIDFD_THREAD)
+/* How long post_open() waits for a process of the tree to exist. */
+#define PIDFD_WAIT_MS 10000
 
 static bool pidfd_match(const struct fd_parms *p)
 {
@@ -217,7 +220,13 @@ static int pidfd_post_open(struct file_desc *d, int fd)
 
 	if (pe->nspid < 0)
 		return 0;
-	nfd = syscall(SYS_pidfd_open, pe->nspid, pe->flags & PIDFD_OPEN_FLAGS);
+	/* Another branch of the tree may still be being forked: wait for it. */
+	for (int i = 0; i < PIDFD_WAIT_MS; i++) {
+		nfd = syscall(SYS_pidfd_open, pe->nspid, pe->flags & PIDFD_OPEN_FLAGS);
+		if (nfd >= 0 || errno != ESRCH)
+			break;
+		usleep(1000);
+	}
 	if (nfd < 0)
 		return pr_err_ret(-errno, "pidfd %u at fd %d: can't open a pidfd of process %d", d->id, fd, pe->nspid);
 	n = sharing_fds(fd, &fds, d->id);
