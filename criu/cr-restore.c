@@ -46,6 +46,7 @@
 #include "files.h"
 #include "inventory.h"
 #include "log.h"
+#include "net-lock.h"
 #include "pstree.h"
 #include "restore.h"
 #include "shmem.h"
@@ -71,9 +72,19 @@ static struct restore_task *find_pid(struct restore_tree *tr, pid_t pid)
 	return NULL;
 }
 
+static bool task_dead(pid_t pid);
+
+/* Is @pid in use?  A zombie (of a dump just done, say) gets a moment to be reaped. */
 static bool pid_taken(pid_t pid)
 {
-	return kill(pid, 0) == 0 || errno != ESRCH;
+	for (int i = 0; i < 200; i++) {
+		if (kill(pid, 0) && errno == ESRCH)
+			return false;
+		if (!task_dead(pid))
+			return true;
+		usleep(10000);
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -901,6 +912,8 @@ static int restore(struct img_dir *dir, struct restore_tree *tr, struct pstree *
 	r = wait_tasks(tr, rs, tf);
 	if (!r)
 		r = run_scripts(ACT_POST_RESTORE, tr->t[0].pid);
+	if (!r)
+		r = network_unlock_restore(tr->t[0].pid); /* net-lock.h: lift the lock, connections out of repair */
 	if (!r)
 		r = release_tasks(tr);
 	if (r) {

@@ -392,14 +392,18 @@ int net_unlock_add(const struct net_conn *c)
 
 int network_unlock_restore(pid_t pid)
 {
+	bool locked = nl.nr > 0;
 	int r;
 
-	if (!nl.nr)
-		return 0;
-	pr_info("unlocking %zu connections (%s)\n", nl.nr, method_name(nl.method));
-	unlock_all(true);
-	r = run_scripts(ACT_NET_UNLOCK, pid);
+	if (locked) {
+		pr_info("unlocking %zu connections (%s)\n", nl.nr, method_name(nl.method));
+		unlock_all(true);
+	}
+	/* Only now may the connections send: nothing they send is dropped any more. */
+	r = inet_resume_connections();
 	if (r)
-		pr_err("the network-unlock script failed\n");
+		pr_err("a restored connection can't be resumed\n");
+	if (locked && run_scripts(ACT_NET_UNLOCK, pid))
+		pr_err("the network-unlock script failed: the restore goes on\n");
 	return r;
 }

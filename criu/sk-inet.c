@@ -15,9 +15,13 @@
  * brings it to its state: bound (with SO_REUSEADDR on while binding, since
  * a connection and a listener may share the port), listening with its
  * backlog, UDP connected, TCP connection rebuilt in repair mode; then the
- * options.  open() touches nothing of the task: it may run in criu's main
- * process.  post_open() (in the task) takes connections out of repair
- * mode; the network lock is lifted once the whole tree runs (net-lock.c).
+ * options.  open() runs in criu's main process and touches nothing of the
+ * task.  A rebuilt connection stays in repair mode, criu keeping an fd on
+ * it, until every task is ready to run: then the lock is lifted and
+ * inet_resume_connections() writes its send queue and takes it out of
+ * repair mode, just before the tasks resume (as CRIU does: a segment sent
+ * while the lock is still there would be dropped, and TCP would wait
+ * longer and longer before sending it again).
  *
  * Not supported, refused by name at dump: raw and packet sockets, SCTP
  * and other protocols, corked UDP data, TCP connections that are half
@@ -565,7 +569,16 @@ static struct {
 	bool tcp_close;			 /* the dump said --tcp-close */
 	struct tcp_stream_rst **streams; /* read by collect, freed by restore_fini */
 	size_t nr_streams, max_streams;
+	struct held_conn *held; /* rebuilt connections, in repair mode until resumed */
+	size_t nr_held, max_held;
 } rst;
+
+/* criu's own fd on a rebuilt connection, kept to finish it once the lock is lifted. */
+struct held_conn {
+	int fd;
+	const InetSkEntry *ie;
+	const struct tcp_stream_rst *stream;
+};
 
 struct inet_priv {
 	bool conn;		       /* a connection rebuilt in repair mode */
@@ -818,15 +831,35 @@ static int open_sk(struct file_desc *d, int sk)
 	return restore_fown(sk, ie->fown, name);
 }
 
+/* Keep an fd of criu's on connection @sk (above the tasks' fds) until inet_resume_connections(). */
+static int hold_connection(int sk, const InetSkEntry *ie, const struct inet_priv *pv)
+{
+	struct held_conn *h;
+
+	if (files_grow((void **)&rst.held, &rst.max_held, rst.nr_held + 1, sizeof(*rst.held)))
+		return -ENOMEM;
+	h = &rst.held[rst.nr_held];
+	h->fd = fcntl(sk, F_DUPFD_CLOEXEC, files_service_fd_base());
+	if (h->fd < 0)
+		return pr_err_ret(-errno, "inet socket %u: can't keep an fd on the connection", ie->ino);
+	h->ie = ie;
+	h->stream = pv->stream;
+	rst.nr_held++;
+	return 0;
+}
+
 static int inet_open(struct file_desc *d, int *fd)
 {
 	const InetSkEntry *ie = d->fe->isk;
+	struct inet_priv *pv = d->priv;
 	int sk, r;
 
 	sk = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
 	if (sk < 0)
 		return pr_err_ret(-errno, "can't make a socket for inet socket %u", ie->ino);
 	r = open_sk(d, sk);
+	if (!r && pv->conn)
+		r = hold_connection(sk, ie, pv);
 	if (r) {
 		/* A socket still in repair mode closes without a word to the peer. */
 		close(sk);
@@ -836,25 +869,36 @@ static int inet_open(struct file_desc *d, int *fd)
 	return 0;
 }
 
-static int inet_post_open(struct file_desc *d, int fd)
+int inet_resume_connections(void)
 {
-	const InetSkEntry *ie = d->fe->isk;
-	struct inet_priv *pv = d->priv;
-	int r;
+	int r = 0;
 
-	if (!pv || !pv->conn)
-		return 0;
-	r = tcp_restore_finish(fd, pv->stream, ie->opts);
-	if (r)
-		return r;
-	/* Leaving repair mode cleared SO_REUSEADDR. */
-	if (ie->opts->has_reuseaddr && ie->opts->reuseaddr && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1))
-		pr_warn("inet socket %u: can't set SO_REUSEADDR: %s\n", ie->ino, strerror(errno));
-	return 0;
+	for (size_t i = 0; i < rst.nr_held; i++) {
+		struct held_conn *h = &rst.held[i];
+		const SkOptsEntry *so = h->ie->opts;
+
+		if (!r)
+			r = tcp_restore_finish(h->fd, h->stream, so);
+		/* Leaving repair mode cleared SO_REUSEADDR. */
+		if (!r && so->has_reuseaddr && so->reuseaddr && set_int(h->fd, SOL_SOCKET, SO_REUSEADDR, 1))
+			pr_warn("inet socket %u: can't set SO_REUSEADDR: %s\n", h->ie->ino, strerror(errno));
+		if (!r)
+			pr_info("inet socket %u: connection %u -> %u resumed\n", h->ie->ino, h->ie->src_port,
+				h->ie->dst_port);
+		close(h->fd);
+		h->fd = -1;
+	}
+	rst.nr_held = 0;
+	return r;
 }
 
 static void inet_restore_fini(void)
 {
+	/* Connections never resumed (a failed restore): closed in repair mode, silently. */
+	for (size_t i = 0; i < rst.nr_held; i++)
+		if (rst.held[i].fd >= 0)
+			close(rst.held[i].fd);
+	free(rst.held);
 	/* d->priv itself is freed by files.c. */
 	for (size_t i = 0; i < rst.nr_streams; i++)
 		free(rst.streams[i]);
@@ -869,7 +913,6 @@ const struct fd_kind inet_sk_kind = {
 	.dump = inet_dump,
 	.collect = inet_collect,
 	.open = inet_open,
-	.post_open = inet_post_open,
 	.dump_finish = inet_dump_finish,
 	.dump_fini = inet_dump_fini,
 	.collect_images = inet_collect_images,

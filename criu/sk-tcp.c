@@ -21,13 +21,12 @@
  *   bind -> connect (no SYN in repair mode: the socket is simply
  *   ESTABLISHED) -> TCP_REPAIR_OPTIONS (MSS, window scales, SACK,
  *   timestamps) -> TCP_TIMESTAMP -> receive queue -> TCP_REPAIR_WINDOW.
- *   The send queue comes last, in the task once its fds are in place
- *   (tcp_restore_finish()): writing it starts the retransmission timer,
- *   and a retransmission dropped by the lock doubles the timeout, so it
- *   is written as late as possible: the part the peer may have seen in
- *   repair mode (the kernel counts it sent and retransmits it if no ACK
- *   comes), then repair mode off, then the part never sent, as plain
- *   data.  The lock comes off once the tree runs.
+ *   The send queue comes last, once every task is ready and the lock is
+ *   lifted, just before the tasks run (tcp_restore_finish()): writing it
+ *   starts the retransmission timer, and a retransmission dropped by the
+ *   lock would double the timeout.  First the part the peer may have seen,
+ *   in repair mode (the kernel counts it sent and retransmits it if no ACK
+ *   comes), then repair mode off, then the part never sent, as plain data.
  */
 #define LOG_PREFIX "tcp: "
 

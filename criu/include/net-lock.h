@@ -31,9 +31,11 @@
  * Restore:
  *  1. net_unlock_add() for each connection of the images (sk-inet.c, from
  *     files_collect()), with the method and run id of the inventory.
- *  2. network_unlock_restore() once the restored tree runs: rules removed,
- *     network-unlock scripts run.  After a failed restore the lock stays
- *     (the images can be restored again).
+ *  2. network_unlock_restore() once every task is ready, before they are
+ *     let go: rules removed, the rebuilt connections out of repair mode
+ *     (sk-inet.c), network-unlock scripts run (their failure is logged,
+ *     not returned: the tree is restored).  After a failed restore the
+ *     lock stays (the images can be restored again).
  *
  * Errors: 0 or -errno, logged where found.
  */

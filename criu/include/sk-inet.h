@@ -64,10 +64,13 @@ int tcp_restore_read(struct img_dir *dir, uint32_t ino, struct tcp_stream_rst **
  */
 int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_stream_rst *s, unsigned int ifindex);
 /*
- * In the task, once its fds are in place: refill the send queue, leave
- * repair mode, queue the unsent bytes, set the send buffer of @so back.
+ * Once the lock is lifted (criu's main process, the tasks about to run):
+ * refill the send queue, leave repair mode, queue the unsent bytes, set
+ * the send buffer of @so back.
  */
 int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const SkOptsEntry *so);
 void tcp_restore_opts(int sk, const TcpOptsEntry *to);
+/* Finish every rebuilt connection (tcp_restore_finish()) and drop criu's fds on them. */
+int inet_resume_connections(void);
 
 #endif /* CRIU_SK_INET_H */
