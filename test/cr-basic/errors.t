@@ -43,14 +43,7 @@ expect_fail "dump of a missing pid" "no process with pid 4000000" "$CRIU" dump -
 expect_fail "dump of a kernel thread" "kernel thread" "$CRIU" dump -t 2 -D "$T/d" &&
 	pass "dump of a kernel thread"
 
-start_counter "$T/mt.out" -T
-if expect_fail "dump of a multi-threaded task" "multi-threaded tasks are not supported yet" \
-	"$CRIU" dump -t "$pid" -D "$T/d"; then
-	untouched "$T/mt.out" "$pid" && pass "dump of a multi-threaded task: refused, runs on" ||
-		fail "dump of a multi-threaded task: not running on untouched"
-fi
-kill -9 "$pid"
-reap "$pid"
+# (threads are dumped now: their refusals are tested in test/threads/errors.t)
 
 spawn_clean bash -c 'sleep 1000 & wait' </dev/null >/dev/null 2>&1
 wait_for 5 test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)"
