@@ -96,7 +96,6 @@ pings_go_on() {
 }
 # Rules of our lock that name port $1 (iptables, both families).
 ipt_rules() { { iptables -S; ip6tables -S; } 2>/dev/null | grep -- "--mark 0xc114" | grep -cE -- "-[sd]port $1( |$)"; }
-nft_tables() { nft list tables 2>/dev/null | grep -c 'inet CRIU-'; }
 # Remove what a failed case may have left locked.
 unlock_port() {
 	for t in iptables ip6tables; do
@@ -159,9 +158,14 @@ locked_ipt() { [ "$(ipt_rules "$lport")" = 2 ]; }
 unlocked_ipt() { [ "$(ipt_rules "$lport")" = 0 ]; }
 cr_case "iptables lock (default): the connection survives, no reset, nothing lost" "$T/c2.log" locked_ipt unlocked_ipt
 
-n0=$(nft_tables)
-locked_nft() { [ "$(nft_tables)" = $((n0 + 1)) ] && [ "$(ipt_rules "$lport")" = 0 ]; }
-unlocked_nft() { [ "$(nft_tables)" = "$n0" ]; }
+# The dump's table: "inet CRIU-<dump run id>" ($d is cr_case's images dir).
+nft_table() {
+	local id
+	id=$("$CRIT" show "$d/inventory.img" 2>/dev/null | sed -n 's/.*"dump_criu_run_id": "\([^"]*\)".*/\1/p')
+	[ -n "$id" ] && nft list table inet "CRIU-$id" 2>/dev/null | grep -q "$lport"
+}
+locked_nft() { nft_table && [ "$(ipt_rules "$lport")" = 0 ]; }
+unlocked_nft() { ! nft list tables 2>/dev/null | grep -q "CRIU-$("$CRIT" show "$d/inventory.img" | sed -n 's/.*"dump_criu_run_id": "\([^"]*\)".*/\1/p')"; }
 cr_case "nftables lock: the connection survives, the table is gone after" "$T/c3.log" locked_nft unlocked_nft \
 	--network-lock nftables
 
@@ -208,11 +212,14 @@ finish
 # --- 5. the network-lock and network-unlock action scripts
 cat >"$T/script" <<EOF
 #!/bin/sh
-case "\$CRTOOLS_SCRIPT_ACTION" in network-*) echo "\$CRTOOLS_SCRIPT_ACTION \$(iptables -S | grep -c 0xc114)" >>"$T/actions";; esac
+case "\$CRTOOLS_SCRIPT_ACTION" in network-*)
+	echo "\$CRTOOLS_SCRIPT_ACTION \$(iptables -S | grep 0xc114 | grep -cE -- "-[sd]port \$(cat "$T/lport")( |\$)")" >>"$T/actions";;
+esac
 EOF
 chmod +x "$T/script"
 L=$T/c6.log
 start_client "$L" || { fail "inet peer: client did not start"; exit 0; }
+echo "$lport" >"$T/lport"
 mkdir -p "$T/i6"
 why=
 if ! "$CRIU" dump --tcp-established --action-script "$T/script" -t "$pid" -D "$T/i6" -o dump.log 2>"$T/err6"; then
