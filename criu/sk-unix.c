@@ -119,10 +119,8 @@ static int diag_parse(const struct nlmsghdr *h)
 		case UNIX_DIAG_NAME:
 			if (n > sizeof(d->name))
 				n = sizeof(d->name);
+			/* As the kernel gives it (and CRIU writes it): a path with its NUL. */
 			memcpy(d->name, data, n);
-			/* A path name ends with its NUL; an abstract one is taken as is. */
-			while (n && d->name[0] && !d->name[n - 1])
-				n--;
 			d->namelen = (uint32_t)n;
 			break;
 		case UNIX_DIAG_VFS:
@@ -921,16 +919,24 @@ static socklen_t rst_addr(const struct usk_rst *u, struct sockaddr_un *sa)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + ue->name.len);
 }
 
-/* A connected socket named as a listener of the dump was accepted from it: the name is the listener's. */
+/*
+ * An accepted socket carries its listener's name without being bound to
+ * it: a connected stream or seqpacket socket whose name another socket of
+ * the dump has too (its listener, or a sibling accepted from it) is not
+ * bound again.  (A lone accepted socket of a closed listener is bound: the
+ * image cannot tell it from a client that bound a name of its own.)
+ */
 static bool name_inherited(const struct usk_rst *u)
 {
-	if (!u->ue->name.len || u->ue->state == USK_LISTEN)
+	const UnixSkEntry *ue = u->ue;
+
+	if (!ue->name.len || ue->state == USK_LISTEN || ue->type == SOCK_DGRAM)
 		return false;
 	for (size_t i = 0; i < ur.nr; i++) {
 		const UnixSkEntry *o = ur.v[i].ue;
 
-		if (o->state == USK_LISTEN && o->name.len == u->ue->name.len &&
-		    !memcmp(o->name.data, u->ue->name.data, o->name.len))
+		if (o != ue && !(o->uflags & USK_EXTERN) && o->name.len == ue->name.len &&
+		    !memcmp(o->name.data, ue->name.data, o->name.len))
 			return true;
 	}
 	return false;
