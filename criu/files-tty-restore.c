@@ -664,6 +664,8 @@ static int reopen_dev_tty(const TtyFileEntry *tfe, int fd)
 	}
 	if (!r)
 		r = restore_fown(fd, tfe->fown, "/dev/tty");
+	if (!r && (tfe->flags & O_ASYNC) && fcntl(fd, F_SETFL, tfe->flags & SETFL_MASK) < 0)
+		r = pr_err_ret(-errno, "fd %d: can't set O_ASYNC on /dev/tty", fd);
 	close(tty);
 	return r;
 }

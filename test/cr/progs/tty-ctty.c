@@ -38,7 +38,7 @@ static int stat_tty_nr(void)
 	return tty;
 }
 
-/* Read @want bytes from @fd within a second, then nothing more for 100 ms. */
+/* Read @want bytes from @fd within 5 s, then nothing more for 100 ms. */
 static int read_exactly(int fd, char *buf, size_t want)
 {
 	size_t got = 0;
@@ -47,7 +47,7 @@ static int read_exactly(int fd, char *buf, size_t want)
 	while (got < want) {
 		ssize_t n;
 
-		if (poll(&p, 1, 1000) <= 0)
+		if (poll(&p, 1, 5000) <= 0)
 			return -1;
 		n = read(fd, buf + got, want - got);
 		if (n <= 0)
@@ -57,13 +57,13 @@ static int read_exactly(int fd, char *buf, size_t want)
 	return poll(&p, 1, 100) == 0 ? 0 : -1;
 }
 
-/* One canonical read of @fd within a second, NUL-terminated. */
+/* One canonical read of @fd within 5 s, NUL-terminated. */
 static ssize_t read_line(int fd, char *buf, size_t size)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 
-	if (poll(&p, 1, 1000) <= 0)
+	if (poll(&p, 1, 5000) <= 0)
 		return -1;
 	n = read(fd, buf, size - 1);
 	buf[n > 0 ? n : 0] = 0;
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	/* ^C at the master: SIGINT to the foreground group, that is us. */
 	if (write(master, "\003", 1) != 1)
 		crtest_fail("write to master: %m");
-	for (int i = 0; i < 100 && !got_int; i++)
+	for (int i = 0; i < 500 && !got_int; i++)
 		usleep(10000);
 	if (!got_int)
 		crtest_fail("^C typed at the master did not signal the foreground group");

@@ -7,7 +7,7 @@
 #include <termios.h>
 #include "crtest.h"
 
-/* Read @want bytes from @fd within a second. */
+/* Read @want bytes from @fd within 5 s. */
 static int read_all(int fd, char *buf, size_t want)
 {
 	size_t got = 0;
@@ -16,7 +16,7 @@ static int read_all(int fd, char *buf, size_t want)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (poll(&p, 1, 1000) <= 0)
+		if (poll(&p, 1, 5000) <= 0)
 			return -1;
 		n = read(fd, buf + got, want - got);
 		if (n <= 0)
