@@ -31,6 +31,7 @@
 #define LOG_PREFIX "inet: "
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -550,6 +551,74 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 	fe.id = id;
 	fe.isk = &ie;
 	return files_add_entry(&fe);
+}
+
+/* Does inet_diag list a TCP socket of @inos in a connected state?  0 no, 1 yes (*@st, *@ino), -errno. */
+static int diag_find_connected(int family, const uint32_t *inos, size_t n, unsigned int *st, uint32_t *ino)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct diag_info di;
+		int r = diag_lookup(family, IPPROTO_TCP, inos[i], &di);
+
+		if (r < 0)
+			return r;
+		if (r && di.state != ST_LISTEN && di.state != ST_CLOSE && di.state != ST_SYN_RECV) {
+			*st = di.state;
+			*ino = inos[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int inet_check_task(pid_t pid)
+{
+	_cleanup_free_ uint32_t *inos = NULL;
+	size_t n = 0, max = 0;
+	char path[64], link[64];
+	struct dirent *de;
+	unsigned int st;
+	uint32_t ino;
+	DIR *d;
+	int r = 0;
+
+	if (opts.tcp_established_ok || opts.tcp_close)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0; /* the task's own checks say what is wrong */
+	while ((de = readdir(d))) {
+		char fdpath[64 + sizeof(de->d_name)];
+		ssize_t len;
+		unsigned long v;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		len = readlink(fdpath, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &v) != 1)
+			continue;
+		if (files_grow((void **)&inos, &max, n + 1, sizeof(*inos))) {
+			r = -ENOMEM;
+			break;
+		}
+		inos[n++] = v;
+	}
+	closedir(d);
+	if (r || !n)
+		return r;
+	r = diag_find_connected(AF_INET, inos, n, &st, &ino);
+	if (!r)
+		r = diag_find_connected(AF_INET6, inos, n, &st, &ino);
+	if (r <= 0)
+		return r;
+	pr_err("Connected TCP socket, consider using --tcp-established option.\n");
+	pr_err("process %d holds TCP socket %u in state %s\n", (int)pid, ino, state_name(st));
+	return -EOPNOTSUPP;
 }
 
 static int inet_dump_finish(struct img_dir *dir)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "net-lock.h"
 #include "images/sk-inet.pb-c.h"
@@ -31,6 +32,14 @@ union inet_addr {
 socklen_t inet_make_addr(union inet_addr *a, int family, uint32_t port, const uint32_t *words, unsigned int ifindex);
 
 /* ------------------------------------------------------------ dump */
+
+/*
+ * Before the tree is touched: without --tcp-established (or --tcp-close),
+ * a connected TCP socket of task @pid refuses the dump, with the message
+ * CRIU gives (-EOPNOTSUPP).  0 otherwise, also when @pid can't be read
+ * (the task checks say why).
+ */
+int inet_check_task(pid_t pid);
 
 /*
  * Dump the established connection of @lfd (criu's fd on the socket,
