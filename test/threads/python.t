@@ -27,13 +27,21 @@ def on_usr1(sig, frame):
     print("marked", flush=True)
 
 signal.signal(signal.SIGUSR1, on_usr1)
-signal.signal(signal.SIGTERM, lambda s, f: stop.set())
+term = threading.Event()
+signal.signal(signal.SIGTERM, lambda s, f: term.set())
 ts = [threading.Thread(target=work, args=(k,)) for k in range(N)]
 for t in ts:
     t.start()
 print("started", threading.active_count(), flush=True)
-while not stop.is_set():
-    stop.wait(0.05)
+while not term.is_set():
+    term.wait(0.05)
+# up to 3 s for the list to grow past the mark (a loaded machine)
+for _ in range(300):
+    with lock:
+        if mark[0] is not None and len(items) > mark[0] + N:
+            break
+    time.sleep(0.01)
+stop.set()
 for t in ts:
     t.join()
 seen = [0] * N

@@ -107,7 +107,9 @@ int main(int argc, char **argv)
 
 	/* the counters once more: monotonic, and moving */
 	b0[0] = busy[0], b0[1] = busy[1], n0 = naps, p0 = polls;
-	sleep_ms(100);
+	/* up to 3 s for every thread to show progress (a loaded machine) */
+	for (int k = 0; k < 300 && (busy[0] <= b0[0] || busy[1] <= b0[1] || naps <= n0 || polls <= p0); k++)
+		sleep_ms(10);
 	b1[0] = busy[0], b1[1] = busy[1];
 	for (int i = 0; i < 2; i++)
 		if (b1[i] <= b0[i])
