@@ -362,6 +362,13 @@ static int drop_rights(struct msghdr *mh)
 	return found;
 }
 
+static int rights_refused(const struct usk_dump *u)
+{
+	pr_err("%s: a message queued on the socket carries file descriptors (SCM_RIGHTS): not supported yet\n",
+	       u->what);
+	return -EOPNOTSUPP;
+}
+
 /*
  * Copy the receive queue of the socket behind @fd into @u without taking
  * anything off it: MSG_PEEK from the peek offset, which each peek moves on.
@@ -388,15 +395,31 @@ static int peek_queue(int fd, const struct usk_diag *dg, struct usk_dump *u)
 		ssize_t n, want = (ssize_t)stream_chunk;
 
 		if (!stream) {
-			/* The length of the next message, without moving the offset. */
-			want = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+			/*
+			 * The length of the next message, without moving the
+			 * offset.  A zero-length message is marked as peeked
+			 * here and skipped by the next peek: keep it now.
+			 */
+			mh.msg_control = ctl.buf;
+			mh.msg_controllen = sizeof(ctl.buf);
+			want = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 			if (want < 0) {
 				if (errno != EAGAIN)
 					r = pr_err_ret(-errno, "%s: can't peek at the queue", u->what);
 				break;
 			}
+			if (drop_rights(&mh)) {
+				r = rights_refused(u);
+				break;
+			}
 			if (want == 0 && (dg->shutdown & 1))
 				break; /* the end of a shut down queue */
+			if (want == 0) {
+				r = queue_add(u, "", 0);
+				if (r)
+					break;
+				continue;
+			}
 		}
 		if ((size_t)want > bufsize) {
 			uint8_t *nb = xrealloc(buf, (size_t)want);
@@ -419,10 +442,7 @@ static int peek_queue(int fd, const struct usk_diag *dg, struct usk_dump *u)
 			break;
 		}
 		if (drop_rights(&mh)) {
-			pr_err("%s: a message queued on the socket carries file descriptors (SCM_RIGHTS): "
-			       "not supported yet\n",
-			       u->what);
-			r = -EOPNOTSUPP;
+			r = rights_refused(u);
 			break;
 		}
 		if (stream && n == 0)
