@@ -37,6 +37,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "net-lock.h"
+#include "sk-inet.h"
 #include "mem.h"
 #include "pstree.h"
 #include "shmem.h"
@@ -530,19 +531,50 @@ static bool wait_dead(pid_t pid)
 	return false;
 }
 
+/*
+ * Kill the tree, children before their parents, each reaped by its own
+ * parent (a remote wait4() in the parent, still seized): their pids are
+ * free when the dump returns, whatever reaps orphans here and however
+ * slowly.  The root is its parent's to reap, outside the tree.
+ */
+static int kill_tree(struct dump_tree *tr)
+{
+	int r = 0;
+
+	for (size_t i = tr->n; i-- > 0;) {
+		struct dump_task *t = tr->v[i], *p = i ? tree_find(tr, t->ppid) : NULL;
+		long ret;
+
+		if (!t->zombie && kill(t->pid, SIGKILL) && !r)
+			r = pr_err_ret(-errno, "can't kill process %d after the dump", (int)t->pid);
+		if (compel_release(t->ctl) && !r)
+			r = -EIO;
+		t->ctl = NULL;
+		if (p && !p->zombie && p->ctl &&
+		    (compel_syscall(p->ctl, 0, __NR_wait4, &ret, (const unsigned long[6]){ t->pid, 0, __WALL, 0 }) ||
+		     ret != t->pid))
+			pr_warn("process %d can't reap its child %d: its reaper will\n", (int)p->pid, (int)t->pid);
+	}
+	for (size_t i = 0; i < tr->n; i++)
+		if (!tr->v[i]->zombie && !wait_dead(tr->v[i]->pid) && !r)
+			r = pr_err_ret(-ETIMEDOUT, "process %d is still alive after SIGKILL", (int)tr->v[i]->pid);
+	if (!r)
+		pr_info("%zu processes killed\n", tr->n);
+	return r;
+}
+
 /* The end of a successful dump: what -R, -s or the default ask for, for every task. */
 static int finish_tree(struct dump_tree *tr)
 {
 	int r = 0;
 
+	if (!opts.leave_running && !opts.leave_stopped)
+		return kill_tree(tr);
 	for (size_t i = 0; i < tr->n; i++) {
 		struct dump_task *t = tr->v[i];
 
-		if (t->zombie || opts.leave_running)
-			continue;
-		if (kill(t->pid, opts.leave_stopped ? SIGSTOP : SIGKILL) && !r)
-			r = pr_err_ret(-errno, "can't %s process %d after the dump",
-				       opts.leave_stopped ? "stop" : "kill", (int)t->pid);
+		if (!t->zombie && opts.leave_stopped && kill(t->pid, SIGSTOP) && !r)
+			r = pr_err_ret(-errno, "can't stop process %d after the dump", (int)t->pid);
 	}
 	for (size_t i = 0; i < tr->n; i++) {
 		int c = compel_release(tr->v[i]->ctl);
@@ -551,29 +583,7 @@ static int finish_tree(struct dump_tree *tr)
 		if (c && !r)
 			r = c;
 	}
-	if (opts.leave_running || opts.leave_stopped) {
-		pr_info("%zu processes left %s\n", tr->n, opts.leave_running ? "running" : "stopped");
-		return r;
-	}
-	for (size_t i = 0; i < tr->n; i++)
-		if (!tr->v[i]->zombie && !wait_dead(tr->v[i]->pid) && !r)
-			r = pr_err_ret(-ETIMEDOUT, "process %d is still alive after SIGKILL", (int)tr->v[i]->pid);
-	/*
-	 * The root's parent reaps it; the others go to a reaper (init, a
-	 * subreaper) that collects them soon: wait a little, so that a
-	 * restore right after finds their pids free.
-	 */
-	for (int k = 0; !r && k < 200; k++) {
-		bool left = false;
-
-		for (size_t i = 1; i < tr->n; i++)
-			left |= !(kill(tr->v[i]->pid, 0) && errno == ESRCH);
-		if (!left)
-			break;
-		usleep(10000);
-	}
-	if (!r)
-		pr_info("%zu processes killed\n", tr->n);
+	pr_info("%zu processes left %s\n", tr->n, opts.leave_running ? "running" : "stopped");
 	return r;
 }
 
@@ -675,7 +685,9 @@ int cr_dump_tasks(void)
 	r = cr_open_images_dir(IMG_DIR_CREATE, &dir);
 	if (r)
 		return r;
-	r = check_task(&probe, true);
+	r = inet_check_task(probe.pid); /* sk-inet.h: a connection without --tcp-established, first as in CRIU */
+	if (!r)
+		r = check_task(&probe, true);
 	proc_status_free(&probe.status);
 	if (!r)
 		r = run_scripts(ACT_PRE_DUMP, probe.pid);

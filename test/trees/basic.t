@@ -1,0 +1,122 @@
+#!/bin/bash
+# Process trees beyond the C/R suite: a failed dump leaves every task of
+# the tree running; a failed restore leaves none; -s on dump and restore
+# stops every task; --pidfile names the root; a tree CRIU 4.2 dumped
+# (a shell pipeline) comes back.
+. "$(dirname "$0")/../lib/lib.sh"
+PROG=$CRIU_TOP/${BUILD:-build}/test/cr/tree-levels
+FIX=$CRIU_TOP/../shared/fixtures/criu-4.2/pipeline
+[ -d "$FIX" ] || FIX=/work/shared/fixtures/criu-4.2/pipeline
+
+# Every pid of the tree under $1, one per line.
+tree_pids() {
+	local p=$1 k
+	echo "$p"
+	for k in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+		tree_pids "$k"
+	done
+}
+all_state() { # all_state STATE PIDS...: every pid is in that /proc state
+	local want=$1 p st
+	shift
+	for p in "$@"; do
+		st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$p/stat" 2>/dev/null)
+		[ "$st" = "$want" ] || return 1
+	done
+}
+none_left() { local p; for p in "$@"; do [ -e "/proc/$p" ] && return 1; done; return 0; }
+
+start() {
+	rm -f "$T/ready"
+	CRTEST_READY=$T/ready spawn_clean "$PROG" </dev/null >"$T/out" 2>&1
+	wait_for 10 test -e "$T/ready"
+}
+finish() { # finish NAME: SIGTERM to the root, its verdict
+	kill -TERM "$pid"
+	wait_for 10 gone "$pid"
+	if grep -q '^PASS' "$T/out"; then pass "$1"; else fail "$1: $(grep -m1 FAIL "$T/out")"; fi
+	kill -9 "$pid" 2>/dev/null
+	reap "$pid"
+}
+
+cat >"$T/fail.sh" <<'EOS'
+#!/bin/sh
+[ "$CRTOOLS_SCRIPT_ACTION" = "$FAIL_AT" ] && exit 1
+exit 0
+EOS
+chmod +x "$T/fail.sh"
+
+# --- a failed dump: the whole tree runs on, untouched
+start
+mapfile -t pids < <(tree_pids "$pid")
+mkdir -p "$T/d1"
+if FAIL_AT=post-dump "$CRIU" dump -t "$pid" -D "$T/d1" --action-script "$T/fail.sh" -o dump.log 2>"$T/err"; then
+	fail "failed dump of a tree: it succeeded"
+elif ! all_state S "${pids[@]}"; then
+	fail "failed dump of a tree: not every one of ${#pids[@]} tasks runs on"
+else
+	finish "failed dump of a tree of ${#pids[@]}: every task runs on"
+fi
+kill -9 "$pid" 2>/dev/null
+reap "$pid"
+
+# --- dump -s: every task stopped; then a failed restore leaves nothing
+start
+mapfile -t pids < <(tree_pids "$pid")
+mkdir -p "$T/d2"
+if ! "$CRIU" dump -t "$pid" -D "$T/d2" -s -o dump.log 2>"$T/err"; then
+	fail "dump -s of a tree: $(grep -m1 Error "$T/err")"
+else
+	all_state T "${pids[@]}" && pass "dump -s: all ${#pids[@]} tasks stopped" || fail "dump -s: not all stopped"
+fi
+kill -9 "$pid" 2>/dev/null
+reap "$pid"
+wait_for 5 none_left "${pids[@]}"
+if FAIL_AT=post-restore "$CRIU" restore -D "$T/d2" --action-script "$T/fail.sh" -o restore.log 2>"$T/err"; then
+	fail "failed restore of a tree: it succeeded"
+elif ! none_left "${pids[@]}"; then
+	fail "failed restore of a tree: tasks are left: $(for p in "${pids[@]}"; do [ -e /proc/$p ] && echo -n "$p "; done)"
+else
+	pass "failed restore of a tree: none of its ${#pids[@]} tasks is left"
+fi
+
+# --- restore -s and --pidfile: every task stopped, the root's pid in the file
+if ! "$CRIU" restore -D "$T/d2" -d -s --pidfile "$T/pidfile" -o restore2.log 2>"$T/err"; then
+	fail "restore -s of a tree: $(grep -m1 Error "$T/err")"
+else
+	pid=${pids[0]}
+	track_pid "$pid"
+	[ "$(cat "$T/pidfile" 2>/dev/null)" = "$pid" ] &&
+		pass "restore --pidfile of a tree: the root's pid" || fail "restore --pidfile: $(cat "$T/pidfile" 2>&1)"
+	if wait_for 5 all_state T "${pids[@]}"; then
+		pass "restore -s: all ${#pids[@]} tasks stopped"
+	else
+		fail "restore -s: not all stopped"
+	fi
+	kill -CONT "${pids[@]}"
+	finish "restore -s, then SIGCONT: the tree checks out"
+fi
+
+# --- a tree CRIU 4.2 dumped: sh -c 'yes | ...' style pipeline
+if [ ! -e "$FIX/pstree.img" ]; then
+	skip "CRIU 4.2 pipeline: no fixture"
+else
+	fpids=$(/usr/bin/python3 -c "import json; print(' '.join(str(e['pid']) for e in json.load(open('$FIX/pstree.json'))['entries']))")
+	busy=
+	for p in $fpids; do [ -e /proc/$p ] && busy="$busy $p"; done
+	cp -r "$FIX" "$T/pipeline"
+	if [ -n "$busy" ]; then
+		skip "CRIU 4.2 pipeline: pids$busy are taken here"
+	elif ! "$CRIU" restore -D "$T/pipeline" -d -o restore.log 2>"$T/err"; then
+		msg=$(grep -m1 Error "$T/pipeline/restore.log")
+		case $msg in
+		*"not supported yet"*) skip "CRIU 4.2 pipeline: $msg" ;;
+		*) fail "CRIU 4.2 pipeline: $msg" ;;
+		esac
+	else
+		set -- $fpids
+		all_state S "$@" || all_state R "$@" || true
+		none_left "$@" && fail "CRIU 4.2 pipeline: restored but gone" || pass "CRIU 4.2 pipeline: its $# processes restored"
+		kill -9 "$@" 2>/dev/null
+	fi
+fi
