@@ -5,7 +5,8 @@
  * a shared anonymous area where each process counts its steps and answers
  * checks; with -t a thread in each process counting too, with -p a pipe
  * from each parent to each child carrying a numbered stream, with -u a
- * unix socketpair carrying numbered streams both ways.
+ * unix socketpair carrying numbered streams both ways.  -m MiB sizes the
+ * private buffer (64 KiB by default).
  *
  * SIGUSR1 to the root asks for a check of every process: pid, parent,
  * group, session, its buffer, its counter moving in the shared area (seen
@@ -23,7 +24,6 @@
 #include <sys/wait.h>
 
 #define MAX_NODES 512
-#define BUF_SIZE  (64 << 10)
 
 struct node {
 	int32_t pid, ppid, pgid, sid;
@@ -39,6 +39,7 @@ struct shared {
 
 static struct shared *sh;
 static int nr = 8, use_threads, use_pipes, use_unix;
+static size_t buf_size = 64 << 10; /* -m MiB */
 static int me; /* index */
 static unsigned char *buf;
 static volatile uint64_t steps, thread_steps;
@@ -76,13 +77,13 @@ static void *thread_main(void *arg)
 
 static void fill(unsigned char seed)
 {
-	for (size_t i = 0; i < BUF_SIZE; i++)
+	for (size_t i = 0; i < buf_size; i++)
 		buf[i] = (unsigned char)(i * 7 + seed);
 }
 
 static int buf_ok(unsigned char seed)
 {
-	for (size_t i = 0; i < BUF_SIZE; i++)
+	for (size_t i = 0; i < buf_size; i++)
 		if (buf[i] != (unsigned char)(i * 7 + seed))
 			return 0;
 	return 1;
@@ -365,9 +366,11 @@ int main(int argc, char **argv)
 	int opt, gen = 0;
 
 	crtest_init(argc, argv);
-	while ((opt = getopt(argc, argv, "n:tpu")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:tpu")) != -1) {
 		if (opt == 'n')
 			nr = atoi(optarg);
+		else if (opt == 'm')
+			buf_size = (size_t)atoi(optarg) << 20;
 		else if (opt == 't')
 			use_threads = 1;
 		else if (opt == 'p')
@@ -379,7 +382,7 @@ int main(int argc, char **argv)
 		crtest_fail("-n %d: 1 to %d", nr, MAX_NODES);
 	sigaction(SIGUSR1, &sa, NULL);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = mmap(NULL, buf_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED || buf == MAP_FAILED)
 		crtest_fail("mmap: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
