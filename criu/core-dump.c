@@ -69,7 +69,27 @@ int dump_task_core(struct dump_task *t, CoreEntry **out)
  * dumped one must have shared too: a thread that unshared its fd table,
  * cwd/root/umask, semaphore undo list or a namespace is refused by name.
  */
-static int check_thread_shares(pid_t pid, pid_t tid)
+static const char *const thread_ns[] = {
+	"net", "ipc", "uts", "mnt", "user", "cgroup", "time", "pid_for_children", "time_for_children"
+};
+
+/* The namespaces of a task's leader, read once for all its threads (ino 0: no such one here). */
+struct leader_ns {
+	struct stat st[ARRAY_SIZE(thread_ns)];
+};
+
+static void read_leader_ns(pid_t pid, struct leader_ns *l)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(thread_ns); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, thread_ns[i]);
+		if (stat(path, &l->st[i]))
+			l->st[i].st_ino = 0;
+	}
+}
+
+static int check_thread_shares(pid_t pid, pid_t tid, const struct leader_ns *l)
 {
 	static const struct {
 		int type;
@@ -78,9 +98,6 @@ static int check_thread_shares(pid_t pid, pid_t tid)
 		{ KCMP_FILES, "fd table (unshare(CLONE_FILES))" },
 		{ KCMP_FS, "cwd, root and umask (unshare(CLONE_FS))" },
 		{ KCMP_SYSVSEM, "System V semaphore undo list (unshare(CLONE_SYSVSEM))" },
-	};
-	static const char *const ns[] = {
-		"net", "ipc", "uts", "mnt", "user", "cgroup", "time", "pid_for_children", "time_for_children"
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(kcmp); i++) {
@@ -94,17 +111,16 @@ static int check_thread_shares(pid_t pid, pid_t tid)
 			return -EOPNOTSUPP;
 		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
-		char a[64], b[64];
-		struct stat sa, sb;
+	for (size_t i = 0; i < ARRAY_SIZE(thread_ns); i++) {
+		char path[64];
+		struct stat st;
 
-		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)pid, ns[i]);
-		snprintf(b, sizeof(b), "/proc/%d/task/%d/ns/%s", (int)pid, (int)tid, ns[i]);
-		if (stat(a, &sa) || stat(b, &sb))
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/%s", (int)pid, (int)tid, thread_ns[i]);
+		if (!l->st[i].st_ino || stat(path, &st))
 			continue; /* no such namespace here; a thread gone is seen later */
-		if (sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev) {
+		if (st.st_ino != l->st[i].st_ino || st.st_dev != l->st[i].st_dev) {
 			pr_err("thread %d of process %d is in another %s namespace than its leader: not supported\n",
-			       (int)tid, (int)pid, ns[i]);
+			       (int)tid, (int)pid, thread_ns[i]);
 			return -EOPNOTSUPP;
 		}
 	}
@@ -117,7 +133,7 @@ static int check_thread_shares(pid_t pid, pid_t tid)
  * slack are the thread's own), then its core as CRIU writes a thread's:
  * registers and thread state, no task part.
  */
-static int dump_one_thread(struct dump_task *t, unsigned int i, struct img_dir *dir)
+static int dump_one_thread(struct dump_task *t, unsigned int i, const struct leader_ns *l, struct img_dir *dir)
 {
 	const struct compel_thread_info *ti = compel_thread(t->ctl, i);
 	struct parasite_task_state pts;
@@ -128,7 +144,7 @@ static int dump_one_thread(struct dump_task *t, unsigned int i, struct img_dir *
 
 	if (!core || !th)
 		return -ENOMEM;
-	r = check_thread_shares(t->pid, ti->tid);
+	r = check_thread_shares(t->pid, ti->tid, l);
 	if (r)
 		return r;
 	r = compel_rpc(t->ctl, i, PARASITE_CMD_TASK_STATE, &ret);
@@ -156,9 +172,12 @@ static int dump_one_thread(struct dump_task *t, unsigned int i, struct img_dir *
 int dump_thread_cores(struct dump_task *t, struct img_dir *dir)
 {
 	unsigned int n = compel_task(t->ctl)->nr_threads;
+	struct leader_ns l;
 
+	if (n > 1)
+		read_leader_ns(t->pid, &l);
 	for (unsigned int i = 1; i < n; i++) {
-		int r = dump_one_thread(t, i, dir);
+		int r = dump_one_thread(t, i, &l, dir);
 
 		if (r)
 			return r;

@@ -4,8 +4,9 @@
 #    scheduling policy edited to a bad one): the restore fails naming the
 #    step, and neither the process nor any of its threads is left;
 #  - a thread whose tid is taken: refused before anything is created;
-#  - a thread with its own fd table (unshare(CLONE_FILES)): the dump is
-#    refused by name and the process runs on untouched.
+#  - a thread with its own fd table (unshare(CLONE_FILES)) or in a uts
+#    namespace of its own: the dump is refused by name and the process
+#    runs on untouched.
 . "$(dirname "$0")/../lib/lib.sh"
 
 cat >"$T/thr.c" <<'C'
@@ -14,12 +15,14 @@ cat >"$T/thr.c" <<'C'
 #include <sched.h>
 #include <unistd.h>
 static void *nap(void *a) { for (;;) pause(); return a; }
-static void *own_files(void *a) { unshare(CLONE_FILES); for (;;) pause(); return a; }
+static int flags;
+static void *own(void *a) { unshare(flags); for (;;) pause(); return a; }
 int main(int argc, char **argv)
 {
 	pthread_t t;
+	flags = argc < 2 ? 0 : argv[1][0] == 'f' ? CLONE_FILES : CLONE_NEWUTS;
 	for (int i = 0; i < 3; i++)
-		pthread_create(&t, NULL, argc > 1 && i == 1 ? own_files : nap, NULL);
+		pthread_create(&t, NULL, flags && i == 1 ? own : nap, NULL);
 	if (write(1, "ready\n", 6) < 0)
 		return 1;
 	for (;;)
@@ -82,27 +85,31 @@ done
 [ -z "$why" ] && pass "threads errors: a taken tid is refused, nothing created" ||
 	fail "threads errors: a taken tid: $why"
 
-# 3: a thread with its own fd table
-spawn_clean "$T/thr" unshare </dev/null >"$T/out2" 2>&1
-p2=$pid
-wait_for 5 got "$T/out2" ready
-sleep 0.1
-before=$(ls /proc/$p2/task | sort -n)
-mkdir -p "$T/img3"
-why=
-if "$CRIU" dump -t "$p2" -D "$T/img3" -o dump.log 2>/dev/null; then
-	why="dump succeeded"
-elif ! grep -q "Error.*thread .* has its own fd table" "$T/img3/dump.log"; then
-	why="no error naming it: $(grep -m1 Error "$T/img3/dump.log")"
-elif gone "$p2" || [ "$(ls /proc/$p2/task | sort -n)" != "$before" ]; then
-	why="the process did not run on with its threads"
-elif grep -q "T (stopped)\|t (tracing" /proc/$p2/task/*/status; then
-	why="a thread is left stopped"
-fi
-kill -9 "$p2" 2>/dev/null
-reap "$p2"
-[ -z "$why" ] && pass "threads errors: a thread with its own fd table is refused, the process runs on" ||
-	fail "threads errors: a thread with its own fd table: $why"
+# 3: a thread with its own fd table, or in its own uts namespace
+own() {
+	local arg=$1 what=$2 pat=$3 why=
+	spawn_clean "$T/thr" "$arg" </dev/null >"$T/out.$arg" 2>&1
+	local p2=$pid
+	wait_for 5 got "$T/out.$arg" ready
+	sleep 0.1
+	local before=$(ls /proc/$p2/task | sort -n)
+	mkdir -p "$T/img.$arg"
+	if "$CRIU" dump -t "$p2" -D "$T/img.$arg" -o dump.log 2>/dev/null; then
+		why="dump succeeded"
+	elif ! grep -q "Error.*$pat" "$T/img.$arg/dump.log"; then
+		why="no error naming it: $(grep -m1 Error "$T/img.$arg/dump.log")"
+	elif gone "$p2" || [ "$(ls /proc/$p2/task | sort -n)" != "$before" ]; then
+		why="the process did not run on with its threads"
+	elif grep -q "T (stopped)\\|t (tracing" /proc/$p2/task/*/status; then
+		why="a thread is left stopped"
+	fi
+	kill -9 "$p2" 2>/dev/null
+	reap "$p2"
+	[ -z "$why" ] && pass "threads errors: a thread with $what is refused, the process runs on" ||
+		fail "threads errors: a thread with $what: $why"
+}
+own files "its own fd table" "thread .* has its own fd table"
+own uts "its own uts namespace" "thread .* is in another uts namespace"
 
 # and the untouched images still restore
 why=
