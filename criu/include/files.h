@@ -15,7 +15,8 @@
  *     description comes too (needed for the SIGIO owner, fown): over
  *     compel_get_fds() when @ctl is infected (the parasite's socket is then
  *     left out), else with pidfd_getfd() (@ctl may be NULL).  @files_id is the id
- *     ids-<pid>.img carries.
+ *     ids-<pid>.img carries; for a task sharing a table dumped already
+ *     (CLONE_FILES, same id) only fs-<pid>.img is written.
  *     Fails (-EOPNOTSUPP) naming the fd and its kind for kinds not
  *     supported yet ("fd 5: unix socket: not supported yet"), -EFBIG for a
  *     deleted file above --ghost-limit.  The task is untouched either way.
@@ -46,18 +47,25 @@
  *     process: reads fdinfo-<files_id>.img and fs-<pid>.img and checks them
  *     against files.img (kinds not supported yet fail here, -EOPNOTSUPP).
  *     files_service_fd_base() is then final.
- *  3. In the forked child, before its memory is replaced: every fd criu
- *     keeps there (pages image, sockets to the parent...) goes through
- *     reserve_service_fd(), which moves it at or above the base; then
- *     restore_task_files(pid) closes every fd below the base, opens each
- *     description once and puts it at each fd number that shares it (flags,
- *     offset, close-on-exec, SIGIO owner), then restores root (chroot),
- *     cwd and umask.  open_file_by_id() opens mapped files and the exe,
- *     also after the chroot.  The restorer closes every fd at or above the
- *     base when it no longer needs them (close_range(base, ~0U, 0)).
- *     criu's log is moved above the base by restore_task_files() itself
- *     once log.c offers log_get_fd()/log_set_fd().
- *  4. files_restore_fini() in the main process once the tasks run (or the
+ *  3. files_open_shared() in the main process, after the last
+ *     prepare_task_files() and before any task exists: every description
+ *     some task holds is opened once (the kinds' open(); SIGIO owners are
+ *     left for step 4) and moved at or above the base with the log, the
+ *     root dir and the memfds; every other fd criu hands down goes there
+ *     too (reserve_service_fd()).  The tasks inherit them all.
+ *  4. In each task, after it forked its children, before its memory is
+ *     replaced: restore_task_files(pid) closes every fd below the base,
+ *     dups each description to each fd number that holds it (close-on-
+ *     exec as dumped), sets SIGIO owners, runs the kinds' post_open(),
+ *     then restores root (chroot), cwd and umask.  A task sharing its fd
+ *     table (CLONE_FILES) with the one that did this calls
+ *     restore_task_fs_only() instead.  open_file_by_id() opens mapped
+ *     files and the exe, also after the chroot (the task moves them above
+ *     the base with reserve_service_fd()).  The restorer closes every fd
+ *     at or above the base when it no longer needs them.
+ *     files_close_shared() in the main process once every task has its
+ *     fds: criu's copies go.
+ *  5. files_restore_fini() in the main process once the tasks run (or the
  *     restore failed; always): removes the temporary names of ghost files,
  *     frees the state.
  *
