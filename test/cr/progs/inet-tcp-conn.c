@@ -2,7 +2,9 @@
  * IPv6), data queued both ways: some received and not read yet, some still
  * in the sender's queue because the receiver's window is full.  After the
  * restore every byte arrives, in order, exactly once, and the connection
- * goes on working; the options of each end are kept. */
+ * goes on working; the options of each end are kept.  Also IPv4 carried
+ * by IPv6 sockets (v4-mapped addresses). */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -33,8 +35,11 @@ static unsigned char pattern(size_t i, int salt)
 	return (unsigned char)((i * 131 + salt) ^ (i >> 9));
 }
 
-/* A connected pair over the loopback of @family: *c the client, *a the accepted end. */
-static void make_pair(int family, int *c, int *a)
+/*
+ * A connected pair over the loopback of @family: *c the client, *a the
+ * accepted end.  @mapped: IPv6 sockets talking IPv4 (::ffff:127.0.0.1).
+ */
+static void make_pair(int family, int mapped, int *c, int *a)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
@@ -51,6 +56,8 @@ static void make_pair(int family, int *c, int *a)
 
 		s->sin6_family = AF_INET6;
 		s->sin6_addr = in6addr_loopback;
+		if (mapped)
+			inet_pton(AF_INET6, "::ffff:127.0.0.1", &s->sin6_addr);
 		len = sizeof(*s);
 	}
 	l = socket(family, SOCK_STREAM, 0);
@@ -116,14 +123,14 @@ static void pull(int sk, size_t off, size_t n, int salt, const char *what)
 
 struct conn {
 	const char *name;
-	int family, c, a;
+	int family, mapped, c, a;
 	size_t c2a, a2c; /* bytes queued each way before the dump */
 	int c_nodelay, a_keepalive, c_rcvbuf;
 };
 
 static void setup(struct conn *k)
 {
-	make_pair(k->family, &k->c, &k->a);
+	make_pair(k->family, k->mapped, &k->c, &k->a);
 	set(k->c, SOL_TCP, TCP_NODELAY, 1);
 	set(k->a, SOL_SOCKET, SO_KEEPALIVE, 1);
 	set(k->a, SOL_TCP, TCP_KEEPIDLE, 33);
@@ -172,14 +179,17 @@ static void verify(struct conn *k)
 int main(int argc, char **argv)
 {
 	struct conn v4 = { .name = "IPv4", .family = AF_INET }, v6 = { .name = "IPv6", .family = AF_INET6 };
+	struct conn m = { .name = "IPv4 over IPv6 sockets", .family = AF_INET6, .mapped = 1 };
 
 	crtest_init(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	setup(&v4);
 	setup(&v6);
+	setup(&m);
 	crtest_ready();
 	crtest_wait();
 	verify(&v4);
 	verify(&v6);
+	verify(&m);
 	crtest_pass();
 }
