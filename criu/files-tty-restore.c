@@ -553,6 +553,47 @@ static int open_for_task(const struct rst_tty *t)
 	return open_slave(m, O_RDWR | O_NOCTTY | O_CLOEXEC);
 }
 
+/* Is @t (a pty of the dump, or the outside terminal) the terminal of session @sid? */
+static bool session_terminal(const struct rst_tty *t, uint32_t sid)
+{
+	const TtyInfoEntry *e = t->tie;
+
+	if (e->type != TTY_TYPE__PTY && !t->outside)
+		return false;
+	if (e->type == TTY_TYPE__PTY && !t->outside && !(e->id & 1) && rst_tty(e->id | 1))
+		return false; /* the master's entry speaks for the pair */
+	return e->sid && e->sid == sid;
+}
+
+int tty_restore_session(void)
+{
+	pid_t pid = getpid();
+	const struct rst_task *me = rst_task(pid);
+
+	if (!me || me->sid != me->pid || getsid(0) != pid)
+		return 0;
+	for (size_t i = 0; i < rst.nr; i++) {
+		const struct rst_tty *t = &rst.ttys[i];
+		int fd, r = 0;
+
+		if (t->outside || !session_terminal(t, me->sid))
+			continue;
+		fd = open_for_task(t);
+		if (fd == -ENOENT)
+			return 0; /* the pty is made later, in this task: post_open does it */
+		if (fd < 0)
+			return pr_err_ret(fd, "process %d: can't open its terminal", (int)pid);
+		if (ioctl(fd, TIOCSCTTY, 0) < 0)
+			r = pr_err_ret(-errno, "process %d: can't make pty %d its controlling terminal", (int)pid,
+				       t->index);
+		else
+			pr_info("process %d: pty %d is its session's terminal again\n", (int)pid, t->index);
+		close(fd);
+		return r;
+	}
+	return 0;
+}
+
 /*
  * Once per task, before its terminal fds are used: a session leader gets
  * its controlling terminal back, and the task's group gets the foreground
@@ -577,11 +618,7 @@ static int setup_task_terminal(void)
 		const TtyInfoEntry *e = t->tie;
 		int fd;
 
-		if (e->type != TTY_TYPE__PTY && !t->outside)
-			continue;
-		if (e->type == TTY_TYPE__PTY && !t->outside && !(e->id & 1) && rst_tty(e->id | 1))
-			continue; /* the master's entry speaks for the pair */
-		if (!e->sid || e->sid != me->sid)
+		if (!session_terminal(t, me->sid))
 			continue;
 		if (t->outside && me->sid == me->pid) {
 			pr_warn("process %d led the session of its outside terminal: it comes back as a session "

@@ -123,6 +123,13 @@ int reserve_service_fd(int fd) __must_check;
  */
 int files_open_shared(void) __must_check;
 void files_close_shared(void);
+/*
+ * files-tty-restore.c: in a restored task right after its setsid(), before
+ * it forks the other tasks of its session, give the session its
+ * controlling terminal back (a pty of the dump), so that the tasks it
+ * forks inherit it.  0 also when the session had none.
+ */
+int tty_restore_session(void) __must_check;
 /* In the restored child @pid: fds, cwd, root, umask.  See above. */
 int restore_task_files(pid_t pid) __must_check;
 /* In a child sharing its fd table with the task that restored it: cwd, root, umask. */
