@@ -31,8 +31,10 @@ os.makedirs(ENV["HOME"])
 os.makedirs(ENV["CRIU_SYSCONFDIR"])
 # (the words are split so that the terminal's echo of the command never matches)
 LOOP = "x=pid y=got; echo \"$x:$$\"; while read -r l; do echo \"$y:$l\"; done"
-# the job reads through /dev/tty (fd 3) and answers on its fd 1
-JOB_LOOP = "exec 3</dev/tty; x=pid y=got; echo \"$x:$$\"; while read -r l <&3; do echo \"$y:$l\"; done"
+# the job (a tree: a sleeping child with its fd 1 on the terminal too)
+# reads through /dev/tty (fd 3) and answers on its fd 1
+JOB_LOOP = ("exec 3</dev/tty; sleep 1000 & x=pid y=got; echo \"$x:$$\"; "
+            "while read -r l <&3; do echo \"$y:$l\"; done")
 pids = []  # killed at the end, whatever happens
 
 
@@ -53,6 +55,14 @@ def stat_fields(pid):
     with open("/proc/%d/stat" % pid) as f:
         f = f.read().rsplit(")", 1)[1].split()
     return int(f[2]), int(f[3]), int(f[4]), int(f[5])
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
 
 
 def wait_until(cond, secs):
@@ -145,10 +155,14 @@ def restore_on_new_pty(name, img, job, with_dev_tty=False):
         fd1 = os.readlink("/proc/%d/fd/1" % job)
         if fd1 != os.ttyname(term.slave):
             return result(False, name, "fd 1 is %s, not %s" % (fd1, os.ttyname(term.slave)))
+        if with_dev_tty and len(children(job)) != 1:
+            return result(False, name, "the job's child is not back: %r" % children(job))
         if with_dev_tty and os.readlink("/proc/%d/fd/3" % job) != "/dev/tty":
             return result(False, name, "fd 3 is %s, not /dev/tty" % os.readlink("/proc/%d/fd/3" % job))
         result(True, name)
     finally:
+        for k in children(job):
+            kill(k)
         kill(job)
         try:
             p.wait(timeout=5)
@@ -202,6 +216,10 @@ def shell_job():
             return result(False, "shell job", "the job did not start: %r" % term.out[-200:])
         job = int(line[4:])
         pids.append(job)
+        kids = children(job)
+        pids.extend(kids)
+        if len(kids) != 1:
+            return result(False, "shell job", "the job has children %r, not one sleep" % kids)
         term.type("before\n")
         got = term.read_until("got:")
         if got != "got:before":
