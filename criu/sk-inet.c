@@ -130,11 +130,75 @@ struct diag_info {
 	int shutdown; /* -1: not reported */
 };
 
+/* One inet_diag listing: every socket of a family and protocol, by inode. */
+struct diag_table {
+	int family, proto;
+	bool valid;
+	struct diag_entry {
+		uint32_t ino;
+		struct diag_info di;
+	} * v;
+	size_t nr, max;
+};
+
 /*
- * Look socket @ino of (@family, @proto) up with inet_diag: 1 and *@di when
- * found, 0 when inet_diag does not list it, -errno.
+ * The listings of this dump (TCP and UDP, IPv4 and IPv6), made once: the
+ * tasks are frozen, and what a peer changes meanwhile (a connection that
+ * starts closing) is seen again when the connection is read in repair
+ * mode.
  */
-static int diag_lookup(int family, int proto, uint32_t ino, struct diag_info *di)
+static struct diag_table diag_cache[] = {
+	{ .family = AF_INET, .proto = IPPROTO_TCP },	 { .family = AF_INET6, .proto = IPPROTO_TCP },
+	{ .family = AF_INET, .proto = IPPROTO_UDP },	 { .family = AF_INET6, .proto = IPPROTO_UDP },
+	{ .family = AF_INET, .proto = IPPROTO_UDPLITE }, { .family = AF_INET6, .proto = IPPROTO_UDPLITE },
+};
+
+static void diag_cache_drop(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(diag_cache); i++) {
+		free(diag_cache[i].v);
+		diag_cache[i].v = NULL;
+		diag_cache[i].nr = diag_cache[i].max = 0;
+		diag_cache[i].valid = false;
+	}
+}
+
+static int diag_add(struct diag_table *t, const struct nlmsghdr *h)
+{
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	struct diag_entry *e;
+	struct rtattr *a;
+	int alen;
+
+	if (files_grow((void **)&t->v, &t->max, t->nr + 1, sizeof(*t->v)))
+		return -ENOMEM;
+	e = &t->v[t->nr++];
+	e->ino = m->idiag_inode;
+	e->di = (struct diag_info){ .state = m->idiag_state,
+				    .rqueue = m->idiag_rqueue,
+				    .wqueue = m->idiag_wqueue,
+				    .sport = ntohs(m->id.idiag_sport),
+				    .dport = ntohs(m->id.idiag_dport),
+				    .ifindex = m->id.idiag_if,
+				    .shutdown = -1 };
+	memcpy(e->di.src, m->id.idiag_src, sizeof(e->di.src));
+	memcpy(e->di.dst, m->id.idiag_dst, sizeof(e->di.dst));
+	alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	for (a = (struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if (a->rta_type == INET_DIAG_SHUTDOWN)
+			e->di.shutdown = *(uint8_t *)RTA_DATA(a);
+	return 0;
+}
+
+static int cmp_diag(const void *a, const void *b)
+{
+	uint32_t x = ((const struct diag_entry *)a)->ino, y = ((const struct diag_entry *)b)->ino;
+
+	return (x > y) - (x < y);
+}
+
+/* Fill @t from inet_diag (every state). */
+static int diag_list(struct diag_table *t)
 {
 	struct {
 		struct nlmsghdr h;
@@ -144,19 +208,19 @@ static int diag_lookup(int family, int proto, uint32_t ino, struct diag_info *di
 		       .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 		       .nlmsg_seq = 1 },
-		.r = { .sdiag_family = family, .sdiag_protocol = proto, .idiag_states = ~0U },
+		.r = { .sdiag_family = t->family, .sdiag_protocol = t->proto, .idiag_states = ~0U },
 	};
 	struct sockaddr_nl nladdr = { .nl_family = AF_NETLINK };
 	_cleanup_close_ int nl = -1;
 	_cleanup_free_ char *buf = NULL;
-	const size_t bufsz = 32768;
-	int found = 0;
+	const size_t bufsz = 65536;
+	int r;
 
 	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (nl < 0)
 		return pr_err_ret(-errno, "can't open a NETLINK_SOCK_DIAG socket");
 	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&nladdr, sizeof(nladdr)) < 0)
-		return pr_err_ret(-errno, "can't ask inet_diag about socket %u", ino);
+		return pr_err_ret(-errno, "can't ask inet_diag for its sockets");
 	buf = xmalloc(bufsz);
 	if (!buf)
 		return -ENOMEM;
@@ -169,41 +233,56 @@ static int diag_lookup(int family, int proto, uint32_t ino, struct diag_info *di
 		if (n < 0)
 			return pr_err_ret(-errno, "can't read inet_diag's answer");
 		if (n == 0)
-			return found;
+			goto done;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			const struct inet_diag_msg *m;
-			struct rtattr *a;
-			int alen;
-
 			if (h->nlmsg_type == NLMSG_DONE)
-				return found;
+				goto done;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 
 				/* No diag module for this protocol: nothing listed. */
 				if (e->error == -ENOENT)
-					return 0;
-				return pr_err_ret(e->error, "inet_diag refused the request for socket %u", ino);
+					goto done;
+				return pr_err_ret(e->error, "inet_diag refused to list family %d protocol %d",
+						  t->family, t->proto);
 			}
-			m = NLMSG_DATA(h);
-			if (found || m->idiag_inode != ino)
-				continue;
-			found = 1;
-			*di = (struct diag_info){ .state = m->idiag_state,
-						  .rqueue = m->idiag_rqueue,
-						  .wqueue = m->idiag_wqueue,
-						  .sport = ntohs(m->id.idiag_sport),
-						  .dport = ntohs(m->id.idiag_dport),
-						  .ifindex = m->id.idiag_if,
-						  .shutdown = -1 };
-			memcpy(di->src, m->id.idiag_src, sizeof(di->src));
-			memcpy(di->dst, m->id.idiag_dst, sizeof(di->dst));
-			alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
-			for (a = (struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-				if (a->rta_type == INET_DIAG_SHUTDOWN)
-					di->shutdown = *(uint8_t *)RTA_DATA(a);
+			r = diag_add(t, h);
+			if (r)
+				return r;
 		}
 	}
+done:
+	if (t->nr)
+		qsort(t->v, t->nr, sizeof(*t->v), cmp_diag);
+	t->valid = true;
+	return 0;
+}
+
+/*
+ * Look socket @ino of (@family, @proto) up with inet_diag: 1 and *@di when
+ * found, 0 when inet_diag does not list it, -errno.
+ */
+static int diag_lookup(int family, int proto, uint32_t ino, struct diag_info *di)
+{
+	struct diag_entry key = { .ino = ino }, *e;
+	struct diag_table *t = NULL;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(diag_cache); i++)
+		if (diag_cache[i].family == family && diag_cache[i].proto == proto)
+			t = &diag_cache[i];
+	if (!t)
+		return 0;
+	if (!t->valid) {
+		r = diag_list(t);
+		if (r)
+			return r;
+	}
+	e = t->nr ? bsearch(&key, t->v, t->nr, sizeof(*t->v), cmp_diag) : NULL;
+	if (!e)
+		return 0;
+	*di = e->di;
+	return 1;
 }
 
 /* Addresses of a socket inet_diag does not list: what the socket itself says. */
@@ -611,9 +690,12 @@ int inet_check_task(pid_t pid)
 	closedir(d);
 	if (r || !n)
 		return r;
+	/* The task still runs: a listing of now, not kept for the dump. */
+	diag_cache_drop();
 	r = diag_find_connected(AF_INET, inos, n, &st, &ino);
 	if (!r)
 		r = diag_find_connected(AF_INET6, inos, n, &st, &ino);
+	diag_cache_drop();
 	if (r <= 0)
 		return r;
 	pr_err("Connected TCP socket, consider using --tcp-established option.\n");
@@ -628,6 +710,7 @@ static int inet_dump_finish(struct img_dir *dir)
 
 static void inet_dump_fini(void)
 {
+	diag_cache_drop();
 	tcp_dump_fini();
 }
 
