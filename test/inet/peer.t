@@ -169,6 +169,44 @@ unlocked_nft() { ! nft list tables 2>/dev/null | grep -q "CRIU-$("$CRIT" show "$
 cr_case "nftables lock: the connection survives, the table is gone after" "$T/c3.log" locked_nft unlocked_nft \
 	--network-lock nftables
 
+# --- 2b. data in flight both ways: the client's last ping reached the peer
+# but no ACK came back, and the peer's echo never arrived (the peer's
+# packets are dropped for a moment before the dump).  The restored client
+# sends its ping again (the peer drops the copy), the peer its echo.
+L=$T/c2b.log
+start_client "$L" || { fail "inet peer: client did not start"; exit 0; }
+mkdir -p "$T/i2b"
+why=
+drop=(INPUT -p tcp -s 127.0.0.1 --sport "$PORT" -d 127.0.0.1 --dport "$lport" -j DROP)
+iptables -w -I "${drop[@]}"
+sleep 0.3
+if ! "$CRIU" dump --tcp-established -t "$pid" -D "$T/i2b" -v4 -o dump.log 2>"$T/err2b"; then
+	why="dump failed: $(grep -m1 Error "$T/err2b")"
+fi
+iptables -w -D "${drop[@]}"
+if [ -z "$why" ]; then
+	# "queued in I out O (U unsent)": something sent and not acknowledged
+	q=$(grep -o "queued in [0-9]* out [0-9]* ([0-9]* unsent)" "$T/i2b/dump.log" | head -1)
+	read -r o u < <(echo "$q" | sed 's/.* out \([0-9]*\) (\([0-9]*\) unsent)/\1 \2/')
+	if [ -z "$o" ] || [ "$o" -le "${u:-0}" ]; then
+		why="nothing was in flight at the dump ($q)"
+	elif ! wait_for 5 gone "$pid"; then
+		why="the client still runs after the dump"
+	else
+		reap "$pid"
+		if ! "$CRIU" restore --tcp-established -D "$T/i2b" -d -v4 -o restore.log 2>"$T/rerr2b"; then
+			why="restore failed: $(grep -m1 Error "$T/rerr2b")"
+		elif ! pings_go_on "$L"; then
+			why="the pings stopped: $(grep -vm1 '^ok\|^local' "$L")"
+		elif ! peer_clean "$lport"; then
+			why="the peer saw: $(grep -E "^(reset|eof|error) $lport" "$T/echo.log")"
+		fi
+	fi
+fi
+finish
+[ -z "$why" ] && pass "inet peer: data in flight both ways at the dump is sent again, nothing lost" ||
+	fail "inet peer: in flight: $why"
+
 # --- 3. -R: the client runs on, nothing stays locked
 L=$T/c4.log
 start_client "$L" || { fail "inet peer: client did not start"; exit 0; }
