@@ -667,6 +667,12 @@ static int reopen_dev_tty(const TtyFileEntry *tfe, int fd)
 	struct dirent *de;
 
 	tty = open("/dev/tty", open_flags(tfe));
+	if (tty < 0 && errno == ENXIO && rst.term_path[0]) {
+		/* A shell job's session leader comes back without one: criu's terminal is the nearest. */
+		pr_warn("process %d has no controlling terminal: its /dev/tty (fd %d) is criu's terminal\n", (int)self,
+			fd);
+		tty = open(rst.term_path, open_flags(tfe));
+	}
 	if (tty < 0)
 		return pr_err_ret(-errno,
 				  "fd %d: can't open /dev/tty: the process has no controlling terminal "

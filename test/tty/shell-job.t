@@ -258,7 +258,10 @@ def leader_on_outside_pty(ctty):
     term = Term()
     name = "session leader on an outside pty%s" % (" it controls" if ctty else "")
     # dash, not bash: bash makes the pty its controlling terminal on its own
-    p = subprocess.Popen(["sh", "-c", LOOP], **on_terminal(term, ctty=ctty))
+    # the one with a controlling terminal reads through /dev/tty: it has
+    # none after restore, so its /dev/tty becomes criu's terminal
+    loop = LOOP.replace("read -r l;", "read -r l <&3;") if ctty else LOOP
+    p = subprocess.Popen(["sh", "-c", ("exec 3</dev/tty; " if ctty else "") + loop], **on_terminal(term, ctty=ctty))
     pids.append(p.pid)
     try:
         line = term.read_until("pid:", 10)
