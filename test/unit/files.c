@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <linux/netlink.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -837,28 +838,18 @@ static int unsup_kind;
 
 static void unsup_setup(void)
 {
-	int p[2];
-
 	at(open("/dev/null", O_RDONLY), 0);
-	if (unsup_kind == 0) {
-		/* both ends in the task: only a lone end is supported yet */
-		if (pipe(p))
-			_exit(92);
-		at(p[0], 5);
-		at(p[1], 6);
-	} else if (unsup_kind == 1) {
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, p))
-			_exit(92);
-		close(p[1]);
-		at(p[0], 5);
-	} else {
+	if (unsup_kind == 0)
+		at(socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), 5);
+	else if (unsup_kind == 1)
+		at(socket(AF_PACKET, SOCK_DGRAM, 0), 5);
+	else
 		at(eventfd(0, 0), 5);
-	}
 }
 
 static void test_unsupported(void)
 {
-	static const char *const names[] = { "pipe", "unix socket", "eventfd" };
+	static const char *const names[] = { "netlink socket", "packet socket", "eventfd" };
 
 	for (unsup_kind = 0; unsup_kind < 3; unsup_kind++) {
 		struct img_dir *d = NULL;
