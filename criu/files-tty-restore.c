@@ -374,7 +374,8 @@ static int open_ptmx(int want, int *got)
 	while (n)
 		close(held[--n]);
 	if (fd >= 0 && idx != want)
-		pr_warn("pty %d is taken: restored as pty %d (/dev/pts/%d)\n", want, idx, idx);
+		pr_warn("pty %d is taken%s: restored as pty %d (/dev/pts/%d)\n", want,
+			idx < want ? " or too far above the free ones" : "", idx, idx);
 	*got = idx;
 	return fd;
 }
