@@ -160,11 +160,16 @@ int tty_queue_push(int slave, const struct tty_queue *q, const char *what)
 	}
 	if (ioctl(slave, TCGETS, &cur) < 0)
 		return pr_err_ret(-errno, "%s: can't read the termios", what);
-	/* Neither processed nor echoed a second time; canonical mode stays as it is. */
+	/*
+	 * Neither processed nor echoed a second time; canonical mode stays as
+	 * it is, and so does IXON (a change of flow control would show as a
+	 * status event to a master in packet mode; START/STOP characters are
+	 * never queued while it is on anyway).
+	 */
 	quiet = cur;
 	quiet.c_oflag &= ~OPOST;
 	quiet.c_lflag &= ~(ECHO | ECHONL | ISIG | IEXTEN);
-	quiet.c_iflag &= ~(ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | IXON | PARMRK);
+	quiet.c_iflag &= ~(ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | PARMRK);
 	if (ioctl(slave, TCSETS, &quiet) < 0)
 		return pr_err_ret(-errno, "%s: can't quiet the pty", what);
 
