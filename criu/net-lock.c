@@ -167,15 +167,39 @@ static void ipt_rules(const struct net_conn *c, const char *act, char *buf, size
 		 act, s, c->sport, d, c->dport);
 }
 
-static int ipt_apply(const struct net_conn *c, bool lock, bool quiet)
+/*
+ * Add (@lock) or remove the rules of @n connections: one iptables-restore
+ * and one ip6tables-restore run at most, each all or nothing.
+ */
+static int ipt_apply(const struct net_conn *cs, size_t n, bool lock, bool quiet)
 {
-	struct net_conn w = wire_conn(c);
-	char *argv[] = { w.family == AF_INET6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
-	char buf[1024] = "*filter\n";
+	static const int families[] = { AF_INET, AF_INET6 };
+	const size_t per = 512;
+	int r = 0;
 
-	ipt_rules(&w, lock ? "-I" : "-D", buf, sizeof(buf));
-	strncat(buf, "COMMIT\n", sizeof(buf) - strlen(buf) - 1);
-	return run_tool(argv, buf, quiet);
+	for (size_t f = 0; !r && f < ARRAY_SIZE(families); f++) {
+		char *argv[] = { families[f] == AF_INET6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush",
+				 NULL };
+		size_t len = n * per + 32, k = 0;
+		_cleanup_free_ char *buf = xmalloc(len);
+
+		if (!buf)
+			return -ENOMEM;
+		snprintf(buf, len, "*filter\n");
+		for (size_t i = 0; i < n; i++) {
+			struct net_conn w = wire_conn(&cs[i]);
+
+			if (w.family != families[f])
+				continue;
+			ipt_rules(&w, lock ? "-I" : "-D", buf, len);
+			k++;
+		}
+		if (!k)
+			continue;
+		strncat(buf, "COMMIT\n", len - strlen(buf) - 1);
+		r = run_tool(argv, buf, quiet);
+	}
+	return r;
 }
 
 /* ------------------------------------------------------------ nftables */
@@ -208,11 +232,11 @@ static int nft_make_table(void)
 	return nft_run(buf, false);
 }
 
-static int nft_lock(const struct net_conn *c)
+static int nft_lock(const struct net_conn *cs, size_t n)
 {
-	struct net_conn w = wire_conn(c);
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], buf[512];
-	char v = w.family == AF_INET6 ? '6' : '4';
+	const size_t per = 2 * (64 + 2 * INET6_ADDRSTRLEN);
+	size_t len = n * per + 1, off = 0;
+	_cleanup_free_ char *buf = NULL;
 	int r;
 
 	if (!nl.nft_made) {
@@ -221,12 +245,23 @@ static int nft_lock(const struct net_conn *c)
 			return r;
 		nl.nft_made = true;
 	}
-	inet_ntop(w.family, w.src, s, sizeof(s));
-	inet_ntop(w.family, w.dst, d, sizeof(d));
-	/* Both directions: the peer's packets to us, ours to the peer. */
-	snprintf(buf, sizeof(buf),
-		 "add element %s conns%c { %s . %u . %s . %u }\nadd element %s conns%c { %s . %u . %s . %u }\n",
-		 nl.table, v, d, w.dport, s, w.sport, nl.table, v, s, w.sport, d, w.dport);
+	buf = xmalloc(len);
+	if (!buf)
+		return -ENOMEM;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		struct net_conn w = wire_conn(&cs[i]);
+		char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+		char v = w.family == AF_INET6 ? '6' : '4';
+
+		inet_ntop(w.family, w.src, s, sizeof(s));
+		inet_ntop(w.family, w.dst, d, sizeof(d));
+		/* Both directions: the peer's packets to us, ours to the peer. */
+		off += snprintf(buf + off, len - off,
+				"add element %s conns%c { %s . %u . %s . %u }\n"
+				"add element %s conns%c { %s . %u . %s . %u }\n",
+				nl.table, v, d, w.dport, s, w.sport, nl.table, v, s, w.sport, d, w.dport);
+	}
 	return nft_run(buf, false);
 }
 
@@ -239,6 +274,14 @@ static int nft_unlock_all(bool quiet)
 }
 
 /* ------------------------------------------------------------ common */
+
+static bool remembered(const struct net_conn *c)
+{
+	for (size_t i = 0; i < nl.nr; i++)
+		if (!memcmp(&nl.conns[i], c, sizeof(*c)))
+			return true;
+	return false;
+}
 
 static int remember(const struct net_conn *c)
 {
@@ -276,8 +319,13 @@ static int unlock_all(bool quiet)
 
 	switch (nl.method) {
 	case INVENTORY_NETLOCK_IPTABLES:
+		if (nl.nr && !ipt_apply(nl.conns, nl.nr, false, true)) {
+			pr_info("unlocked %zu connections\n", nl.nr);
+			break;
+		}
+		/* One rule missing fails the whole batch: each connection alone. */
 		for (size_t i = 0; i < nl.nr; i++) {
-			e = ipt_apply(&nl.conns[i], false, quiet);
+			e = ipt_apply(&nl.conns[i], 1, false, quiet);
 			if (e)
 				pr_warn("connection %s: its iptables lock could not be removed\n",
 					net_conn_str(&nl.conns[i], what, sizeof(what)));
@@ -324,11 +372,20 @@ static int lock_setup(void)
 	return 0;
 }
 
-int net_lock_connection(const struct net_conn *c)
+int net_lock_connections(const struct net_conn *cs, size_t n)
 {
+	_cleanup_free_ struct net_conn *todo = xmalloc((n ?: 1) * sizeof(*todo));
 	char what[128];
+	size_t k = 0;
 	int r = 0;
 
+	if (!todo)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!remembered(&cs[i]))
+			todo[k++] = cs[i];
+	if (!k)
+		return 0;
 	if (!nl.locking) {
 		r = lock_setup();
 		if (r)
@@ -336,22 +393,33 @@ int net_lock_connection(const struct net_conn *c)
 	}
 	switch (nl.method) {
 	case INVENTORY_NETLOCK_IPTABLES:
-		r = ipt_apply(c, true, false);
+		r = ipt_apply(todo, k, true, false);
 		break;
 	case INVENTORY_NETLOCK_NFTABLES:
-		r = nft_lock(c);
+		r = nft_lock(todo, k);
 		break;
 	default:
-		pr_info("connection %s is not locked (--network-lock skip)\n", net_conn_str(c, what, sizeof(what)));
-		return 0;
+		break;
 	}
 	if (r) {
-		pr_err("can't lock connection %s with %s (see above); --network-lock chooses the method\n",
-		       net_conn_str(c, what, sizeof(what)), method_name(nl.method));
+		pr_err("can't lock %s%s with %s (see above); --network-lock chooses the method\n",
+		       k > 1 ? "connections like " : "connection ", net_conn_str(&todo[0], what, sizeof(what)),
+		       method_name(nl.method));
 		return r;
 	}
-	pr_info("locked %s (%s)\n", net_conn_str(c, what, sizeof(what)), method_name(nl.method));
-	return remember(c);
+	for (size_t i = 0; i < k; i++) {
+		pr_info("%s %s (%s)\n", nl.method == INVENTORY_NETLOCK_SKIP ? "not locked (skip):" : "locked",
+			net_conn_str(&todo[i], what, sizeof(what)), method_name(nl.method));
+		r = remember(&todo[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int net_lock_connection(const struct net_conn *c)
+{
+	return net_lock_connections(c, 1);
 }
 
 void network_dump_end(int r)

@@ -502,6 +502,14 @@ static int check_tcp_state(const struct fd_parms *p, const struct diag_info *di)
 	return 0;
 }
 
+/* Tasks whose connections are locked already (lock_task_connections()). */
+static struct {
+	pid_t *v;
+	size_t nr, max;
+} locked_tasks;
+
+static int lock_task_connections(pid_t pid);
+
 static int inet_dump(const struct fd_parms *p, uint32_t id)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
@@ -620,7 +628,13 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 
 		memcpy(c.src, di.src, sizeof(c.src));
 		memcpy(c.dst, di.dst, sizeof(c.dst));
-		r = tcp_dump_connection(p->lfd, ie.ino, &c, p->what);
+		if (family == AF_INET) {
+			memset(c.src + 1, 0, 12);
+			memset(c.dst + 1, 0, 12);
+		}
+		r = lock_task_connections(p->pid);
+		if (!r)
+			r = tcp_dump_connection(p->lfd, ie.ino, &c, p->what);
 		if (r)
 			return r;
 	}
@@ -650,23 +664,21 @@ static int diag_find_connected(int family, const uint32_t *inos, size_t n, unsig
 	return 0;
 }
 
-int inet_check_task(pid_t pid)
+/* The inodes of the sockets task @pid holds (from /proc/PID/fd), into *@inos. */
+static int task_socket_inos(pid_t pid, uint32_t **inos, size_t *n)
 {
-	_cleanup_free_ uint32_t *inos = NULL;
-	size_t n = 0, max = 0;
 	char path[64], link[64];
 	struct dirent *de;
-	unsigned int st;
-	uint32_t ino;
+	size_t max = 0;
 	DIR *d;
 	int r = 0;
 
-	if (opts.tcp_established_ok || opts.tcp_close)
-		return 0;
+	*inos = NULL;
+	*n = 0;
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	d = opendir(path);
 	if (!d)
-		return 0; /* the task's own checks say what is wrong */
+		return -errno;
 	while ((de = readdir(d))) {
 		char fdpath[64 + sizeof(de->d_name)];
 		ssize_t len;
@@ -681,15 +693,28 @@ int inet_check_task(pid_t pid)
 		link[len] = '\0';
 		if (sscanf(link, "socket:[%lu]", &v) != 1)
 			continue;
-		if (files_grow((void **)&inos, &max, n + 1, sizeof(*inos))) {
+		if (files_grow((void **)inos, &max, *n + 1, sizeof(**inos))) {
 			r = -ENOMEM;
 			break;
 		}
-		inos[n++] = v;
+		(*inos)[(*n)++] = v;
 	}
 	closedir(d);
-	if (r || !n)
-		return r;
+	return r;
+}
+
+int inet_check_task(pid_t pid)
+{
+	_cleanup_free_ uint32_t *inos = NULL;
+	unsigned int st;
+	uint32_t ino;
+	size_t n;
+	int r;
+
+	if (opts.tcp_established_ok || opts.tcp_close)
+		return 0;
+	if (task_socket_inos(pid, &inos, &n) || !n)
+		return 0; /* the task's own checks say what is wrong */
 	/* The task still runs: a listing of now, not kept for the dump. */
 	diag_cache_drop();
 	r = diag_find_connected(AF_INET, inos, n, &st, &ino);
@@ -703,6 +728,54 @@ int inet_check_task(pid_t pid)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * Lock every established connection of task @pid at once, before the
+ * first of them is read: one run of the lock's tool instead of one per
+ * connection, so the task stays frozen less long.  Connections it misses
+ * are locked one by one as they are dumped.
+ */
+static int lock_task_connections(pid_t pid)
+{
+	_cleanup_free_ uint32_t *inos = NULL;
+	_cleanup_free_ struct net_conn *cs = NULL;
+	size_t n, k = 0;
+	int r;
+
+	for (size_t i = 0; i < locked_tasks.nr; i++)
+		if (locked_tasks.v[i] == pid)
+			return 0;
+	if (files_grow((void **)&locked_tasks.v, &locked_tasks.max, locked_tasks.nr + 1, sizeof(pid_t)))
+		return -ENOMEM;
+	locked_tasks.v[locked_tasks.nr++] = pid;
+	if (task_socket_inos(pid, &inos, &n) || !n)
+		return 0;
+	cs = xzalloc(n * sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		static const int families[] = { AF_INET, AF_INET6 };
+
+		for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+			struct diag_info di;
+
+			r = diag_lookup(families[f], IPPROTO_TCP, inos[i], &di);
+			if (r < 0)
+				return r;
+			if (!r || di.state != ST_ESTABLISHED)
+				continue;
+			cs[k] = (struct net_conn){ .family = families[f], .sport = di.sport, .dport = di.dport };
+			memcpy(cs[k].src, di.src, sizeof(cs[k].src));
+			memcpy(cs[k].dst, di.dst, sizeof(cs[k].dst));
+			if (families[f] == AF_INET) {
+				memset(cs[k].src + 1, 0, 12);
+				memset(cs[k].dst + 1, 0, 12);
+			}
+			k++;
+		}
+	}
+	return k ? net_lock_connections(cs, k) : 0;
+}
+
 static int inet_dump_finish(struct img_dir *dir)
 {
 	return tcp_dump_write(dir);
@@ -711,6 +784,8 @@ static int inet_dump_finish(struct img_dir *dir)
 static void inet_dump_fini(void)
 {
 	diag_cache_drop();
+	free(locked_tasks.v);
+	memset(&locked_tasks, 0, sizeof(locked_tasks));
 	tcp_dump_fini();
 }
 

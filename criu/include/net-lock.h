@@ -60,6 +60,8 @@ struct net_conn {
 const char *net_conn_str(const struct net_conn *c, char *buf, size_t len);
 
 int net_lock_connection(const struct net_conn *c) __attribute__((warn_unused_result));
+/* The same for @n connections at once (one run of each tool); locked ones are skipped. */
+int net_lock_connections(const struct net_conn *cs, size_t n) __attribute__((warn_unused_result));
 void network_dump_end(int r);
 
 /* @method: INVENTORY_NETLOCK_*; @run_id: the inventory's dump_criu_run_id. */
