@@ -37,6 +37,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +254,7 @@ struct usk_dump {
 	SkOptsEntry opts;
 	FilePermsEntry perms;
 	bool has_perms, deleted;
+	char *name_dir; /* the task's cwd, for a relative name */
 	struct usk_packet *q;
 	size_t nq, maxq;
 	/* Filled by dump_finish: */
@@ -464,17 +466,33 @@ static int peek_queue(int fd, const struct usk_diag *dg, struct usk_dump *u)
 	return r;
 }
 
-/* Mode and owner of the socket file of a path name, or that it was deleted. */
-static int read_path(const struct usk_diag *dg, struct usk_dump *u)
+/*
+ * Mode and owner of the socket file of a path name, or that it was
+ * deleted.  A relative name is looked for from the task's cwd, which is
+ * kept as name_dir (as CRIU does).
+ */
+static int read_path(const struct usk_diag *dg, struct usk_dump *u, pid_t pid)
 {
-	char path[SUN_PATH_MAX + 1];
+	char path[PATH_MAX + SUN_PATH_MAX + 2], cwd[PATH_MAX], link[64];
 	struct stat st;
+	ssize_t n;
 
-	memcpy(path, dg->name, dg->namelen);
-	path[dg->namelen] = '\0';
-	if (path[0] != '/') {
-		pr_err("%s: unix socket bound to the relative name %s: not supported yet\n", u->what, path);
-		return -EOPNOTSUPP;
+	if (dg->name[0] == '/') {
+		memcpy(path, dg->name, dg->namelen);
+		path[dg->namelen] = '\0';
+	} else {
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n <= 0 || cwd[0] != '/')
+			return pr_err_ret(n < 0 ? -errno : -EINVAL,
+					  "%s: can't read the cwd of %d for the relative name %.*s", u->what, (int)pid,
+					  (int)dg->namelen, (const char *)dg->name);
+		cwd[n] = '\0';
+		u->name_dir = xstrdup(cwd);
+		if (!u->name_dir)
+			return -ENOMEM;
+		snprintf(path, sizeof(path), "%s/%.*s", cwd, (int)dg->namelen, (const char *)dg->name);
+		pr_info("%s: relative name %s, taken from %s\n", u->what, path + n + 1, cwd);
 	}
 	if (stat(path, &st) || !S_ISSOCK(st.st_mode) || (dg->has_vfs && st.st_ino != dg->vfs_ino)) {
 		u->deleted = true;
@@ -525,7 +543,7 @@ static int usk_dump(const struct fd_parms *p, uint32_t id)
 	ud.nr++;
 	r = read_opts(p->lfd, &u->opts, u->what);
 	if (!r && dg->namelen && dg->name[0])
-		r = read_path(dg, u);
+		r = read_path(dg, u, p->pid);
 	if (!r && dg->state != USK_LISTEN)
 		r = peek_queue(p->lfd, dg, u);
 	return r;
@@ -692,6 +710,7 @@ static int write_entry(struct usk_dump *u)
 		ue.has_deleted = true;
 		ue.deleted = true;
 	}
+	ue.name_dir = u->name_dir;
 	fe.type = FD_TYPES__UNIXSK;
 	fe.id = u->id;
 	fe.usk = &ue;
@@ -775,6 +794,7 @@ static void usk_dump_fini(void)
 		for (size_t k = 0; k < ud.v[i].nq; k++)
 			free(ud.v[i].q[k].data);
 		free(ud.v[i].q);
+		free(ud.v[i].name_dir);
 	}
 	free(ud.v);
 	free(ud.ext);
@@ -962,7 +982,59 @@ static bool name_inherited(const struct usk_rst *u)
 	return false;
 }
 
+/*
+ * A relative name is used from the directory it was bound in: criu's cwd
+ * moves there for the call and comes back (*@saved).
+ */
+static int enter_name_dir(const UnixSkEntry *ue, int *saved)
+{
+	int r;
+
+	*saved = -1;
+	if (!ue->name.len || !ue->name.data[0] || ue->name.data[0] == '/')
+		return 0;
+	if (!ue->name_dir) {
+		pr_err("unix socket %u: a relative name without its directory\n", ue->ino);
+		return -EINVAL;
+	}
+	*saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*saved < 0)
+		return pr_err_ret(-errno, "can't open criu's cwd");
+	if (chdir(ue->name_dir)) {
+		r = -errno;
+		close(*saved);
+		*saved = -1;
+		return pr_err_ret(r, "unix socket %u: can't go to %s for its relative name", ue->ino, ue->name_dir);
+	}
+	return 0;
+}
+
+static void leave_name_dir(int saved)
+{
+	if (saved < 0)
+		return;
+	if (fchdir(saved))
+		pr_warn("can't go back to criu's cwd: %s\n", strerror(errno));
+	close(saved);
+}
+
+static int bind_name_here(const struct usk_rst *u, int fd);
+
 static int bind_name(const struct usk_rst *u, int fd)
+{
+	int saved, r;
+
+	if (!u->ue->name.len || name_inherited(u))
+		return 0;
+	r = enter_name_dir(u->ue, &saved);
+	if (r)
+		return r;
+	r = bind_name_here(u, fd);
+	leave_name_dir(saved);
+	return r;
+}
+
+static int bind_name_here(const struct usk_rst *u, int fd)
 {
 	const UnixSkEntry *ue = u->ue;
 	struct sockaddr_un sa;
@@ -971,8 +1043,6 @@ static int bind_name(const struct usk_rst *u, int fd)
 	struct stat st;
 	bool path;
 
-	if (!ue->name.len || name_inherited(u))
-		return 0;
 	len = rst_addr(u, &sa);
 	path = sa.sun_path[0] != '\0';
 	if (path && !lstat(sa.sun_path, &st)) {
@@ -1087,7 +1157,16 @@ static int fill_queue(const struct usk_rst *u, int from)
 				return pr_err_ret(-errno, "can't make a socket to refill a queue");
 			salen = rst_addr(u, &sa);
 		}
-		r = send_all(from >= 0 ? from : tmp, q, from >= 0 ? NULL : &sa, salen);
+		if (from >= 0) {
+			r = send_all(from, q, NULL, 0);
+		} else {
+			int saved;
+
+			r = enter_name_dir(u->ue, &saved);
+			if (!r)
+				r = send_all(tmp, q, &sa, salen);
+			leave_name_dir(saved);
+		}
 		if (r)
 			return pr_err_ret(r, "unix socket %u (%s): can't queue message %zu (%zu bytes) again",
 					  u->ue->ino, rst_name(u, nb, sizeof(nb)), n, q->len);
@@ -1138,14 +1217,19 @@ static int connect_to(const struct usk_rst *u, int fd, const struct usk_rst *to)
 	struct sockaddr_un sa;
 	socklen_t len = rst_addr(to, &sa);
 	char nb[SUN_PATH_MAX + 2];
+	int saved, r;
 
 	if (!to->ue->name.len) {
 		pr_err("unix socket %u: its peer %u has no name to connect to\n", u->ue->ino, to->ue->ino);
 		return -EINVAL;
 	}
-	if (connect(fd, (struct sockaddr *)&sa, len))
-		return pr_err_ret(-errno, "unix socket %u: can't connect to %s", u->ue->ino,
-				  rst_name(to, nb, sizeof(nb)));
+	r = enter_name_dir(to->ue, &saved);
+	if (r)
+		return r;
+	r = connect(fd, (struct sockaddr *)&sa, len) ? -errno : 0;
+	leave_name_dir(saved);
+	if (r)
+		return pr_err_ret(r, "unix socket %u: can't connect to %s", u->ue->ino, rst_name(to, nb, sizeof(nb)));
 	return 0;
 }
 

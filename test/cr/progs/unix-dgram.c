@@ -48,7 +48,8 @@ int main(int argc, char **argv)
 	char dir[512], spath[600], cpath[600], abs_name[64];
 	struct sockaddr_un sa;
 	socklen_t len;
-	int srv, asrv, cli, snd;
+	char rel[64], relpath[700];
+	int srv, asrv, cli, snd, rsk;
 
 	crtest_init(argc, argv);
 	snprintf(dir, sizeof(dir), "%s", ready ? ready : "/tmp/x");
@@ -57,6 +58,13 @@ int main(int argc, char **argv)
 	snprintf(abs_name, sizeof(abs_name), "crtest-dgram-%d", getpid());
 	unlink(spath);
 	unlink(cpath);
+	/* A name relative to the cwd, as bind() got it. */
+	if (chdir(dir))
+		crtest_fail("chdir %s: %m", dir);
+	snprintf(rel, sizeof(rel), "rel-%d", getpid());
+	snprintf(relpath, sizeof(relpath), "%s/%s", dir, rel);
+	unlink(rel);
+	rsk = bound(rel, 0);
 	srv = bound(spath, 0);
 	asrv = bound(abs_name, 1);
 	cli = bound(cpath, 0);
@@ -67,6 +75,9 @@ int main(int argc, char **argv)
 	if (send(cli, "c1", 2, 0) != 2 || sendto(snd, "s1", 2, 0, (struct sockaddr *)&sa, len) != 2 ||
 	    send(cli, "c2", 2, 0) != 2)
 		crtest_fail("send: %m");
+	len = addr_of(&sa, rel, 0);
+	if (sendto(snd, "rel", 3, 0, (struct sockaddr *)&sa, len) != 3)
+		crtest_fail("sendto %s: %m", rel);
 	len = addr_of(&sa, abs_name, 1);
 	if (sendto(snd, "abs1", 4, 0, (struct sockaddr *)&sa, len) != 4 ||
 	    sendto(cli, "abs2", 4, 0, (struct sockaddr *)&sa, len) != 4)
@@ -80,6 +91,14 @@ int main(int argc, char **argv)
 	expect(srv, "c2");
 	expect(asrv, "abs1");
 	expect(asrv, "abs2");
+	expect(rsk, "rel");
+	len = sizeof(sa);
+	if (getsockname(rsk, (struct sockaddr *)&sa, &len) || strcmp(sa.sun_path, rel))
+		crtest_fail("relative name is \"%s\", not \"%s\"", sa.sun_path, rel);
+	len = addr_of(&sa, relpath, 0);
+	if (sendto(snd, "again", 5, 0, (struct sockaddr *)&sa, len) != 5)
+		crtest_fail("sendto %s after restore: %m", relpath);
+	expect(rsk, "again");
 	if (send(cli, "after", 5, 0) != 5)
 		crtest_fail("the client is no longer connected: %m");
 	len = sizeof(sa);
@@ -91,5 +110,6 @@ int main(int argc, char **argv)
 		crtest_fail("server name is \"%s\"", sa.sun_path);
 	unlink(spath);
 	unlink(cpath);
+	unlink(relpath);
 	crtest_pass();
 }
