@@ -39,6 +39,7 @@
 #include "events.h"
 #include "files.h"
 #include "log.h"
+#include "proc-parse.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -74,11 +75,27 @@ static pid_t ppid_of(pid_t pid)
 	return ppid;
 }
 
-/* Is @pid the dump's root or one of its descendants? */
+/* The thread group of thread @tid (a PIDFD_THREAD pidfd names a thread). */
+static pid_t tgid_of(pid_t tid)
+{
+	_cleanup_free_ char *text = NULL;
+	char name[32];
+	const char *v;
+	int tgid;
+
+	snprintf(name, sizeof(name), "task/%d/status", tid);
+	if (proc_read_file(tid, name, &text, NULL))
+		return tid;
+	v = strstr(text, "\nTgid:");
+	return v && sscanf(v, "\nTgid: %d", &tgid) == 1 ? tgid : tid;
+}
+
+/* Is @pid (a process or thread) in the dump's root or its descendants? */
 static bool in_tree(pid_t pid, pid_t task)
 {
 	pid_t root = opts.tree_id ? opts.tree_id : task;
 
+	pid = tgid_of(pid);
 	for (int depth = 0; pid > 0 && depth < 4096; depth++) {
 		if (pid == root || pid == task)
 			return true;

@@ -1,5 +1,6 @@
 /* pidfd: one of the task itself (non-blocking, also at a second fd that
- * shares it) that sends it a signal and polls as alive, and one of a child
+ * shares it) that sends it a signal and polls as alive, one of its thread
+ * (PIDFD_THREAD), and one of a child
  * that exited and was reaped, which polls readable and whose signals
  * fail with ESRCH. */
 #include <linux/kcmp.h>
@@ -9,6 +10,9 @@
 
 #include "crtest.h"
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 #ifndef PIDFD_NONBLOCK
 #define PIDFD_NONBLOCK O_NONBLOCK
 #endif
@@ -44,7 +48,7 @@ int main(int argc, char **argv)
 {
 	struct pollfd p;
 	pid_t child;
-	int self, twin, dead;
+	int self, twin, dead, thread;
 
 	crtest_init(argc, argv);
 	signal(SIGUSR1, on_usr1);
@@ -52,6 +56,9 @@ int main(int argc, char **argv)
 	if (self < 0)
 		crtest_fail("pidfd_open: %m");
 	twin = dup2(self, 17);
+	thread = syscall(SYS_pidfd_open, getpid(), PIDFD_THREAD);
+	if (thread < 0)
+		crtest_fail("pidfd_open(PIDFD_THREAD): %m");
 	child = fork();
 	if (child == 0)
 		_exit(3);
@@ -69,6 +76,8 @@ int main(int argc, char **argv)
 		crtest_fail("fd %d and fd %d no longer share one pidfd", self, twin);
 	if (!(fcntl(self, F_GETFL) & O_NONBLOCK))
 		crtest_fail("the pidfd lost PIDFD_NONBLOCK");
+	if (!(fcntl(thread, F_GETFL) & PIDFD_THREAD) || pid_shown(thread) != getpid())
+		crtest_fail("the thread pidfd: flags %#o, pid %d", fcntl(thread, F_GETFL), pid_shown(thread));
 	if (syscall(SYS_pidfd_send_signal, twin, SIGUSR1, NULL, 0) || got != 1)
 		crtest_fail("pidfd_send_signal to itself: %m (handler ran %d times)", got);
 	p = (struct pollfd){ .fd = self, .events = POLLIN };
