@@ -194,6 +194,7 @@ if [ -z "$why" ]; then
 		why="the client still runs after the dump"
 	else
 		reap "$pid"
+		sleep 0.5 # the peer sends its echo again meanwhile: only the lock keeps it from a reset
 		if ! "$CRIU" restore --tcp-established -D "$T/i2b" -d -v4 -o restore.log 2>"$T/rerr2b"; then
 			why="restore failed: $(grep -m1 Error "$T/rerr2b")"
 		elif ! pings_go_on "$L"; then
