@@ -1,5 +1,5 @@
 /* epoll: targets of several kinds (eventfd, timerfd, signalfd, inotify,
- * pidfd, a nested epoll), each with its events and data; a target whose
+ * pidfd, a nested epoll, a pipe filled from a memfd), each with its events and data; a target whose
  * fd was closed after registering while its file lives on at another fd
  * (reported once, one-shot); registrations kept under the right fd numbers
  * (EPOLL_CTL_MOD works). */
@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
@@ -64,7 +65,9 @@ int main(int argc, char **argv)
 	struct epoll_event ev;
 	uint64_t one = 1;
 	sigset_t set;
-	int ep, inner, efd, efd2, tfd, sfd, ifd, pfd, moved, tmp;
+	int ep, inner, efd, efd2, tfd, sfd, ifd, pfd, moved, tmp, mfd, pp[2];
+	char msg[] = "from a memfd", buf[32];
+	loff_t off = 0;
 	unsigned int want, got;
 
 	crtest_init(argc, argv);
@@ -92,15 +95,21 @@ int main(int argc, char **argv)
 	add(ep, ifd, EPOLLIN, 0x600);		     /* no events */
 	add(ep, efd2, EPOLLOUT | EPOLLET, 0x700);    /* writable */
 	add(ep, tmp, EPOLLIN | EPOLLONESHOT, 0x800); /* readable, then moved */
+	/* A pipe filled from a memfd by splice(), its read end watched. */
+	mfd = memfd_create("ev-epoll", 0);
+	if (mfd < 0 || write(mfd, msg, sizeof(msg)) != sizeof(msg) || pipe(pp) ||
+	    splice(mfd, &off, pp[1], NULL, sizeof(msg), 0) != sizeof(msg))
+		crtest_fail("memfd to pipe: %m");
+	add(ep, pp[0], EPOLLIN, 0xa00);
 	moved = dup2(tmp, 30);
 	close(tmp);
-	want = 1u << 0 | 1u << 2 | 1u << 3 | 1u << 6 | 1u << 7;
+	want = 1u << 0 | 1u << 2 | 1u << 3 | 1u << 6 | 1u << 7 | 1u << 9;
 
 	crtest_ready();
 	crtest_wait();
 
-	if (count_tfd(ep) != 8)
-		crtest_fail("%d targets, want 8", count_tfd(ep));
+	if (count_tfd(ep) != 9)
+		crtest_fail("%d targets, want 9", count_tfd(ep));
 	got = ready(ep, 0);
 	if (got != want)
 		crtest_fail("ready targets %#x, want %#x", got, want);
@@ -118,6 +127,8 @@ int main(int argc, char **argv)
 		crtest_fail("EPOLL_CTL_MOD on fd %d: %m", efd);
 	if (fcntl(moved, F_GETFD) < 0)
 		crtest_fail("fd %d is gone", moved);
+	if (read(pp[0], buf, sizeof(buf)) != sizeof(msg) || memcmp(buf, msg, sizeof(msg)))
+		crtest_fail("the pipe lost what the memfd put in it");
 	if (write(efd2, &one, sizeof(one)) != sizeof(one))
 		crtest_fail("write: %m");
 	crtest_pass();
