@@ -32,7 +32,7 @@ for c in $(seq 1 "$CYCLES"); do
 	img=$T/img.$c
 	mkdir -p "$img"
 	if ! "$CRIU" dump -t "$pid" -D "$img" -o dump.log -v4 2>"$T/err"; then
-		why="cycle $c: dump failed: $(grep -m1 Error "$img/dump.log")"
+		why="cycle $c: dump failed: $(grep -m1 Error "$img/dump.log" 2>/dev/null || head -1 "$T/err")"
 		break
 	fi
 	if ! wait_for 5 gone "$pid"; then
@@ -41,7 +41,7 @@ for c in $(seq 1 "$CYCLES"); do
 	fi
 	reap "$pid"
 	if ! "$CRIU" restore -D "$img" -d -o restore.log -v4 2>"$T/err"; then
-		why="cycle $c: restore failed: $(grep -m1 Error "$img/restore.log")"
+		why="cycle $c: restore failed: $(grep -m1 Error "$img/restore.log" 2>/dev/null || head -1 "$T/err")"
 		break
 	fi
 	kill -USR1 "$pid"

@@ -454,6 +454,8 @@ static void restore_and_verify(const char *dir, pid_t pid, int base, void (*veri
 	CHECK(r == 0);
 	if (!r)
 		r = prepare_task_files(pid, FILES_ID, d);
+	if (!r)
+		r = files_open_shared(); /* criu opens the descriptions, the task inherits them */
 	CHECK(r == 0);
 	img_dir_close(d);
 	if (r) {
