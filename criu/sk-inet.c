@@ -493,7 +493,7 @@ static int check_tcp_state(const struct fd_parms *p, const struct diag_info *di)
 		       di->dport);
 		return -EOPNOTSUPP;
 	}
-	if (di->state != ST_ESTABLISHED) {
+	if (di->state != ST_ESTABLISHED && di->state != ST_CLOSE_WAIT) {
 		pr_err("%s: TCP connection %u -> %u in state %s (closing or connecting): not supported yet; "
 		       "--tcp-close restores it closed\n",
 		       p->what, di->sport, di->dport, state_name(di->state));
@@ -622,7 +622,7 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 		ie.shutdown = di.shutdown & 3;
 	}
 
-	conn = proto == IPPROTO_TCP && !plain && di.state == ST_ESTABLISHED;
+	conn = proto == IPPROTO_TCP && !plain && (di.state == ST_ESTABLISHED || di.state == ST_CLOSE_WAIT);
 	if (conn && !opts.tcp_close) {
 		struct net_conn c = { .family = family, .sport = di.sport, .dport = di.dport };
 
@@ -634,7 +634,7 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 		}
 		r = lock_task_connections(p->pid);
 		if (!r)
-			r = tcp_dump_connection(p->lfd, ie.ino, &c, p->what);
+			r = tcp_dump_connection(p->lfd, ie.ino, &c, p->what, &ie.state);
 		if (r)
 			return r;
 	}
@@ -761,7 +761,7 @@ static int lock_task_connections(pid_t pid)
 			r = diag_lookup(families[f], IPPROTO_TCP, inos[i], &di);
 			if (r < 0)
 				return r;
-			if (!r || di.state != ST_ESTABLISHED)
+			if (!r || (di.state != ST_ESTABLISHED && di.state != ST_CLOSE_WAIT))
 				continue;
 			cs[k] = (struct net_conn){ .family = families[f], .sport = di.sport, .dport = di.dport };
 			memcpy(cs[k].src, di.src, sizeof(cs[k].src));
@@ -866,7 +866,7 @@ static int inet_collect(struct file_desc *d)
 		       "--tcp-established, or --tcp-close to restore it closed\n",
 		       ie->ino, ie->src_port, ie->dst_port);
 		return -EOPNOTSUPP;
-	} else if (ie->state != ST_ESTABLISHED) {
+	} else if (ie->state != ST_ESTABLISHED && ie->state != ST_CLOSE_WAIT) {
 		pr_err("inet socket %u: TCP connection in state %s: not supported\n", ie->ino, state_name(ie->state));
 		return -EOPNOTSUPP;
 	} else {
@@ -1014,6 +1014,14 @@ static int open_sk(struct file_desc *d, int sk)
 			pr_err("%s: can't rebuild connection %u -> %u\n", name, ie->src_port, ie->dst_port);
 			return r;
 		}
+		/*
+		 * The peer had closed its end: its FIN is acknowledged (the
+		 * receive sequence counts it) and reads end once the queued
+		 * bytes are read.  The socket says ESTABLISHED, not
+		 * CLOSE_WAIT; its own close() then sends its FIN as usual.
+		 */
+		if (ie->state == ST_CLOSE_WAIT && shutdown(sk, SHUT_RD))
+			return pr_err_ret(-errno, "%s: can't mark the end of the peer's data", name);
 	} else if (pv->closed) {
 		pr_info("%s: connection %u -> %u restored closed (--tcp-close)\n", name, ie->src_port, ie->dst_port);
 	} else {

@@ -165,7 +165,7 @@ static int queue_seq(int sk, int q, uint32_t *seq)
 }
 
 /* Read the repair state of @sk into @te and its queues into *@data. */
-static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, const char *what)
+static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *state, const char *what)
 {
 	struct tcp_repair_window win;
 	struct tcp_info ti;
@@ -175,11 +175,13 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, const char *wh
 	len = sizeof(ti);
 	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len))
 		return pr_err_ret(-errno, "%s: can't read TCP_INFO", what);
-	if (ti.tcpi_state != TCP_ESTABLISHED) {
+	/* The peer may have closed its end since the socket was listed. */
+	if (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT) {
 		pr_err("%s: the connection left the ESTABLISHED state (now %u) while being dumped\n", what,
 		       ti.tcpi_state);
 		return -EAGAIN;
 	}
+	*state = ti.tcpi_state;
 	if (ioctl(sk, SIOCINQ, &inq) || ioctl(sk, SIOCOUTQ, &outq) || ioctl(sk, SIOCOUTQNSD, &unsq))
 		return pr_err_ret(-errno, "%s: can't read the queue lengths", what);
 	r = queue_seq(sk, TCP_RECV_QUEUE, &te->inq_seq);
@@ -226,7 +228,7 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, const char *wh
 	return r;
 }
 
-int tcp_dump_connection(int lfd, uint32_t ino, const struct net_conn *c, const char *what)
+int tcp_dump_connection(int lfd, uint32_t ino, const struct net_conn *c, const char *what, unsigned int *state)
 {
 	TcpStreamEntry te = TCP_STREAM_ENTRY__INIT;
 	struct tcp_dumped *d;
@@ -252,7 +254,7 @@ int tcp_dump_connection(int lfd, uint32_t ino, const struct net_conn *c, const c
 		return pr_err_ret(r, "%s: can't put connection %s into repair mode (TCP_REPAIR needs CAP_NET_ADMIN)",
 				  what, net_conn_str(c, conn, sizeof(conn)));
 	}
-	r = read_state(d->fd, &te, &data, what);
+	r = read_state(d->fd, &te, &data, state, what);
 	if (r) {
 		free(data);
 		return r;

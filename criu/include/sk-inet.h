@@ -46,9 +46,10 @@ int inet_check_task(pid_t pid);
  * @ino its inode) described by @c: lock it, switch the socket to repair
  * mode, write tcp-stream-<ino>.img.  The socket stays in repair mode
  * until tcp_dump_repair_off() (dump failed or -R) or criu's exit.
- * @what names the fd for messages.
+ * @what names the fd for messages; *@state gets the TCP state read in
+ * repair mode (ESTABLISHED, or CLOSE_WAIT once the peer has closed).
  */
-int tcp_dump_connection(int lfd, uint32_t ino, const struct net_conn *c, const char *what);
+int tcp_dump_connection(int lfd, uint32_t ino, const struct net_conn *c, const char *what, unsigned int *state);
 /* Write the tcp-stream images of the dumped connections (dump_finish). */
 int tcp_dump_write(struct img_dir *dir);
 /* Take every dumped connection out of repair mode (the tree resumes). */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # What is not supported is refused by name, and the task runs on untouched:
-# a raw IP socket, a packet socket, a TCP connection the peer has closed
-# (CLOSE_WAIT: half closed), a UDP socket with corked data.
+# a raw IP socket, a packet socket, a TCP connection the task has shut
+# down for writing (FIN_WAIT2: half closed), a UDP socket with corked data.
 . "$(dirname "$0")/../lib/lib.sh"
 PY=/usr/bin/python3
 
@@ -43,8 +43,8 @@ refused "corked UDP data" "corked data" "
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_UDP, 1, 1)  # UDP_CORK
 s.sendto(b'waiting', ('127.0.0.1', 9))"
-# A connection whose peer (in the task too) has closed its end: CLOSE_WAIT.
-refused "half-closed TCP connection" "CLOSE_WAIT.*--tcp-close" "
+# A connection the task has shut down for writing: FIN_WAIT2.
+refused "half-closed TCP connection" "FIN_WAIT2.*--tcp-close" "
 l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)
 c = socket.create_connection(l.getsockname()); a, _ = l.accept()
-a.close(); time.sleep(0.2)" --tcp-established
+c.shutdown(socket.SHUT_WR); time.sleep(0.2)" --tcp-established
