@@ -22,6 +22,7 @@
 /* What a task of the tree expects of itself after the restore. */
 struct tree_node {
 	pid_t pid, ppid, pgid, sid;
+	int pdeath; /* its parent death signal, 0 when not checked */
 	pid_t kids[TREE_MAX_KIDS];
 	int nr_kids;
 	int bad; /* problems found */
@@ -86,6 +87,12 @@ static inline void tree_check_ids(void)
 		tree_bad("process group is %d, was %d", (int)getpgrp(), (int)tree_me.pgid);
 	if (getsid(0) != tree_me.sid)
 		tree_bad("session is %d, was %d", (int)getsid(0), (int)tree_me.sid);
+	if (tree_me.pdeath) {
+		int sig = 0;
+
+		if (prctl(PR_GET_PDEATHSIG, &sig) || sig != tree_me.pdeath)
+			tree_bad("parent death signal is %d, was %d", sig, tree_me.pdeath);
+	}
 }
 
 /* SIGTERM to each child, then their statuses: the number of bad ones. */
@@ -135,6 +142,7 @@ static inline pid_t tree_fork(void (*setup)(void *), void (*check)(void *), void
 		_exit(1);
 	memset(&tree_me, 0, sizeof(tree_me));
 	tree_me.ppid = parent;
+	tree_me.pdeath = SIGKILL;
 	tree_remember();
 	if (setup)
 		setup(arg);

@@ -73,5 +73,11 @@ int main(int argc, char **argv)
 	tree_ready(4);
 	crtest_wait();
 	tree_check_ids();
+	{
+		int sub = 0;
+
+		if (prctl(PR_GET_CHILD_SUBREAPER, &sub) || sub != 1)
+			tree_bad("no longer a child subreaper (%d)", sub);
+	}
 	tree_root_verdict();
 }
