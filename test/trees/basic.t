@@ -80,6 +80,30 @@ else
 	pass "failed restore of a tree: none of its ${#pids[@]} tasks is left"
 fi
 
+# --- a failure inside one task (a leaf's core with a 32-bit signal action,
+# refused in the task itself): the whole tree goes, the error names the task
+leaf=${pids[${#pids[@]} - 1]}
+cp -r "$T/d2" "$T/d3"
+if "$CRIT" decode -i "$T/d3/core-$leaf.img" -o "$T/core.json" &&
+	/usr/bin/python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+j['entries'][0]['tc']['sigactions'][0]['compat_sigaction'] = True
+json.dump(j, open(sys.argv[1], 'w'))" "$T/core.json" &&
+	"$CRIT" encode -i "$T/core.json" -o "$T/d3/core-$leaf.img"; then
+	if "$CRIU" restore -D "$T/d3" -o restore.log 2>"$T/err"; then
+		fail "restore failing in task $leaf: it succeeded"
+	elif ! grep -q "restoring process $leaf failed" "$T/err"; then
+		fail "restore failing in task $leaf: the error does not name it: $(grep -m1 Error "$T/err")"
+	elif ! wait_for 5 none_left "${pids[@]}"; then
+		fail "restore failing in task $leaf: tasks are left"
+	else
+		pass "restore failing in one task of ${#pids[@]}: none is left"
+	fi
+else
+	fail "restore failing in one task: can't edit core-$leaf.img"
+fi
+
 # --- restore -s and --pidfile: every task stopped, the root's pid in the file
 if ! "$CRIU" restore -D "$T/d2" -d -s --pidfile "$T/pidfile" -o restore2.log 2>"$T/err"; then
 	fail "restore -s of a tree: $(grep -m1 Error "$T/err")"
