@@ -16,8 +16,11 @@
  * task.  post_open() only notes the epoll; events_restore_task() registers
  * every noted epoll's targets once every kind's post_open() has run, since
  * some kinds replace their file there (a pidfd is reopened in the task),
- * and epoll must see the final one.  A target already registered (the
- * epoll is shared with a task restored earlier) is left as it is.
+ * and epoll must see the final one.  An epoll several processes share is
+ * registered by the one it was dumped from (owner_pid, a field of ours:
+ * the target numbers are its fds; another holder may have other files at
+ * those numbers).  Without it (CRIU's images) each holder registers the
+ * targets it has fds for, and one already registered is left as it is.
  */
 #define LOG_PREFIX "epoll: "
 
@@ -205,6 +208,8 @@ static int epoll_dump(const struct fd_parms *p, uint32_t id)
 	efe.fown = ev_fown(p);
 	efe.n_tfd = nr;
 	efe.tfd = tp;
+	efe.has_owner_pid = true;
+	efe.owner_pid = p->pid;
 	fe.type = FD_TYPES__EVENTPOLL;
 	fe.id = id;
 	fe.epfd = &efe;
@@ -256,6 +261,12 @@ static int register_targets(const struct noted *n)
 {
 	const EventpollFileEntry *efe = n->d->fe->epfd;
 	size_t done = 0;
+
+	if (efe->has_owner_pid && efe->owner_pid != getpid()) {
+		pr_info("epoll %u at fd %d: registered by process %d, whose fd numbers its targets are\n", n->d->id,
+			n->fd, efe->owner_pid);
+		return 0;
+	}
 
 	for (size_t i = 0; i < efe->n_tfd; i++) {
 		const EventpollTfdEntry *t = efe->tfd[i];

@@ -2,7 +2,8 @@
  * Event descriptors and locks in a tree of two (--file-locks): the root
  * holds a pidfd of its child and the child one of the root; an epoll both
  * hold (inherited) watches an eventfd, a pipe and a socketpair end, each
- * with its data; a flock taken by the root before the fork (so one lock on
+ * with its data (the child has another eventfd at the first one's number:
+ * it must not be registered too); a flock taken by the root before the fork (so one lock on
  * a description both hold) and a POSIX lock of the child are held after
  * restore, as a helper process finds.
  */
@@ -63,6 +64,12 @@ static void child_setup(void *arg)
 	(void)arg;
 	if (fd < 0 || fcntl(fd, F_SETLK, &fl))
 		tree_bad("POSIX lock: %s", strerror(errno));
+	/* Another file at the number of an epoll target, in this task only. */
+	int other = eventfd(1, 0);
+
+	if (other < 0 || dup2(other, efd) != efd)
+		tree_bad("eventfd at fd %d: %s", efd, strerror(errno));
+	close(other);
 	pfd_parent = syscall(SYS_pidfd_open, getppid(), 0);
 	if (pfd_parent < 0)
 		tree_bad("pidfd_open(parent): %s", strerror(errno));
@@ -131,8 +138,8 @@ int main(int argc, char **argv)
 	n = epoll_wait(ep, ev, 8, 0);
 	for (int i = 0; i < n; i++)
 		seen |= ev[i].data.u64;
-	if (seen != 7)
-		tree_bad("epoll reports %#x, want 0x7 (eventfd, pipe, socket)", seen);
+	if (seen != 7 || n != 3)
+		tree_bad("epoll reports %d events (%#x), want 3 (0x7: eventfd, pipe, socket)", n, seen);
 	if (pid_shown(pfd_child) != child)
 		tree_bad("its pidfd of the child shows pid %d, not %d", pid_shown(pfd_child), (int)child);
 	if (syscall(SYS_pidfd_send_signal, pfd_child, 0, NULL, 0))
