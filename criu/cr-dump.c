@@ -550,9 +550,11 @@ static int kill_tree(struct dump_tree *tr)
 		if (compel_release(t->ctl) && !r)
 			r = -EIO;
 		t->ctl = NULL;
-		if (p && !p->zombie && p->ctl &&
-		    (compel_syscall(p->ctl, 0, __NR_wait4, &ret, (const unsigned long[6]){ t->pid, 0, __WALL, 0 }) ||
-		     ret != t->pid))
+		if (!p || p->zombie || !p->ctl)
+			continue;
+		/* -ECHILD: the parent ignores SIGCHLD, the kernel reaped the child already */
+		if (compel_syscall(p->ctl, 0, __NR_wait4, &ret, (const unsigned long[6]){ t->pid, 0, __WALL, 0 }) ||
+		    (ret != t->pid && ret != -ECHILD))
 			pr_warn("process %d can't reap its child %d: its reaper will\n", (int)p->pid, (int)t->pid);
 	}
 	for (size_t i = 0; i < tr->n; i++)
