@@ -18,7 +18,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <linux/netlink.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -846,12 +845,12 @@ static void unsup_setup(void)
 	else if (unsup_kind == 1)
 		at(socket(AF_PACKET, SOCK_DGRAM, 0), 5);
 	else
-		at(eventfd(0, 0), 5);
+		at((int)syscall(SYS_userfaultfd, O_CLOEXEC), 5);
 }
 
 static void test_unsupported(void)
 {
-	static const char *const names[] = { "netlink socket", "packet socket", "eventfd" };
+	static const char *const names[] = { "netlink socket", "packet socket", "userfaultfd" };
 
 	for (unsup_kind = 0; unsup_kind < 3; unsup_kind++) {
 		struct img_dir *d = NULL;
