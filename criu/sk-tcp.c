@@ -176,7 +176,8 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len))
 		return pr_err_ret(-errno, "%s: can't read TCP_INFO", what);
 	/* The peer may have closed its end since the socket was listed. */
-	if (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT) {
+	if (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT && ti.tcpi_state != TCP_FIN_WAIT1 &&
+	    ti.tcpi_state != TCP_FIN_WAIT2) {
 		pr_err("%s: the connection left the ESTABLISHED state (now %u) while being dumped\n", what,
 		       ti.tcpi_state);
 		return -EAGAIN;
@@ -215,6 +216,15 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 	te->rcv_wup = win.rcv_wup;
 
 	te->inq_len = inq;
+	/*
+	 * The task's FIN (it shut its end down) takes a sequence number but
+	 * holds no data: as CRIU, the lengths leave it out and outq_seq
+	 * counts it.
+	 */
+	if (ti.tcpi_state == TCP_FIN_WAIT1 || ti.tcpi_state == TCP_FIN_WAIT2) {
+		outq = outq ? outq - 1 : 0;
+		unsq = unsq ? unsq - 1 : 0;
+	}
 	te->outq_len = outq;
 	te->has_unsq_len = true;
 	te->unsq_len = unsq;
@@ -399,6 +409,12 @@ out:
 	return r;
 }
 
+/* 1 when the task had sent its FIN (outq_seq counts it), else 0. */
+static uint32_t fin_sent(const InetSkEntry *ie)
+{
+	return ie->state == TCP_FIN_WAIT1 || ie->state == TCP_FIN_WAIT2;
+}
+
 static int set_queue_seq(int sk, int q, uint32_t seq)
 {
 	int r = set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
@@ -475,7 +491,7 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 		return pr_err_ret(r, "can't put the new socket into repair mode (needs CAP_NET_ADMIN)");
 	r = set_queue_seq(sk, TCP_RECV_QUEUE, s->inq_seq - s->inq_len);
 	if (!r)
-		r = set_queue_seq(sk, TCP_SEND_QUEUE, s->outq_seq - s->outq_len);
+		r = set_queue_seq(sk, TCP_SEND_QUEUE, s->outq_seq - fin_sent(ie) - s->outq_len);
 	if (r)
 		return pr_err_ret(r, "can't set the queue sequence numbers");
 	/*
@@ -507,8 +523,9 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 	return 0;
 }
 
-int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const SkOptsEntry *so)
+int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const InetSkEntry *ie)
 {
+	const SkOptsEntry *so = ie->opts;
 	uint32_t sent = s->outq_len - s->unsq_len;
 	int r;
 
@@ -524,6 +541,13 @@ int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const SkOptsEntry
 	r = fill_queue(sk, -1, s->data + s->inq_len + sent, s->unsq_len);
 	if (r)
 		return pr_err_ret(r, "fd %d: can't queue the %u unsent bytes", sk, s->unsq_len);
+	/*
+	 * The task had shut its end down: its FIN goes out again, with the
+	 * sequence number it had; a peer that got it already acknowledges
+	 * the copy.
+	 */
+	if (fin_sent(ie) && shutdown(sk, SHUT_WR))
+		return pr_err_ret(-errno, "fd %d: can't send the FIN again", sk);
 	/* The task's own send buffer size (grow_buffer() changed it). */
 	if (s->outq_len) {
 		set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, so->so_sndbuf / 2);

@@ -75,10 +75,11 @@ int tcp_restore_read(struct img_dir *dir, uint32_t ino, struct tcp_stream_rst **
 int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_stream_rst *s, unsigned int ifindex);
 /*
  * Once the lock is lifted (criu's main process, the tasks about to run):
- * refill the send queue, leave repair mode, queue the unsent bytes, set
- * the send buffer of @so back.
+ * refill the send queue, leave repair mode, queue the unsent bytes, send
+ * the task's FIN again if it had shut its end down, set the send buffer
+ * of @ie back.
  */
-int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const SkOptsEntry *so);
+int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const InetSkEntry *ie);
 void tcp_restore_opts(int sk, const TcpOptsEntry *to);
 /* Finish every rebuilt connection (tcp_restore_finish()) and drop criu's fds on them. */
 int inet_resume_connections(void);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # What is not supported is refused by name, and the task runs on untouched:
-# a raw IP socket, a packet socket, a TCP connection the task has shut
-# down for writing (FIN_WAIT2: half closed), a UDP socket with corked data.
+# a raw IP socket, a packet socket, a TCP connection still being made
+# (SYN_SENT), a UDP socket with corked data.
 . "$(dirname "$0")/../lib/lib.sh"
 PY=/usr/bin/python3
 
@@ -43,8 +43,15 @@ refused "corked UDP data" "corked data" "
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_UDP, 1, 1)  # UDP_CORK
 s.sendto(b'waiting', ('127.0.0.1', 9))"
-# A connection the task has shut down for writing: FIN_WAIT2.
-refused "half-closed TCP connection" "FIN_WAIT2.*--tcp-close" "
+# A connection still being made (SYN_SENT): the SYN is dropped here.
+refused "connection being made" "SYN_SENT.*--tcp-close" "
 l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)
-c = socket.create_connection(l.getsockname()); a, _ = l.accept()
-c.shutdown(socket.SHUT_WR); time.sleep(0.2)" --tcp-established
+port = l.getsockname()[1]
+open('$T/synport', 'w').write(str(port))
+os.system('iptables -w -I OUTPUT -p tcp -d 127.0.0.1 --dport %d --syn -j DROP' % port)
+c = socket.socket(); c.setblocking(False)
+try:
+    c.connect(('127.0.0.1', port))
+except BlockingIOError:
+    pass" --tcp-established
+[ -s "$T/synport" ] && iptables -w -D OUTPUT -p tcp -d 127.0.0.1 --dport "$(cat "$T/synport")" --syn -j DROP
