@@ -19,6 +19,10 @@ fi
 
 checked() { grep -q "^CHECK $1 " "$T/out"; }
 
+# A copy of criu for the whole run: a rebuild meanwhile must not break a cycle.
+for _ in 1 2 3 4 5; do cp "$CRIU" "$T/criu" 2>/dev/null && break; sleep 1; done
+CRIU=$T/criu
+
 rm -f "$T/ready"
 # shellcheck disable=SC2086
 CRTEST_READY=$T/ready spawn_clean "$PROG" -n "$NODES" $FLAGS </dev/null >"$T/out" 2>&1
