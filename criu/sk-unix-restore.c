@@ -494,7 +494,72 @@ static int cmp_order(const void *a, const void *b)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
-/* A listener, then the clients waiting in its accept queue, in order. */
+/*
+ * The listener an accepted socket @u came from: a listening socket of the
+ * dump of the same type and name (an accepted socket carries its
+ * listener's name).  NULL for anything else.
+ */
+static struct usk_rst *listener_of(const struct usk_rst *u)
+{
+	const UnixSkEntry *ue = u->ue;
+
+	if (!ue->name.len || ue->state != USK_ESTABLISHED || ue->type == SOCK_DGRAM || (ue->uflags & USK_EXTERN))
+		return NULL;
+	for (size_t i = 0; i < ur.nr; i++) {
+		const UnixSkEntry *o = ur.v[i].ue;
+
+		if (o->state == USK_LISTEN && o->type == ue->type && !(o->uflags & USK_EXTERN) &&
+		    o->name.len == ue->name.len && !memcmp(o->name.data, ue->name.data, o->name.len))
+			return &ur.v[i];
+	}
+	return NULL;
+}
+
+/*
+ * An accepted connection, made again through its listener @l: the client
+ * @c connects, @l accepts it as @a.  Unlike a socketpair, @a then has its
+ * listener's name again (getsockname(), the client's getpeername()).
+ */
+static int create_accepted(struct usk_rst *l, struct usk_rst *a, struct usk_rst *c)
+{
+	_cleanup_close_ int cfd = new_socket(c), afd = -1;
+	int r;
+
+	if (cfd < 0)
+		return cfd;
+	if (fcntl(cfd, F_SETFL, O_NONBLOCK))
+		return pr_err_ret(-errno, "unix socket %u: can't make it non-blocking", c->ue->ino);
+	r = bind_name(c, cfd);
+	if (!r)
+		r = connect_to(c, cfd, l);
+	if (r)
+		return r;
+	afd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (afd < 0)
+		return pr_err_ret(-errno, "unix socket %u: can't accept its connection from %u again", l->ue->ino,
+				  c->ue->ino);
+	r = apply_opts(a, afd);
+	if (!r)
+		r = apply_opts(c, cfd);
+	if (!r)
+		r = fill_queue(a, cfd);
+	if (!r)
+		r = fill_queue(c, afd);
+	if (!r)
+		r = apply_shutdown(a, afd);
+	if (!r)
+		r = apply_shutdown(c, cfd);
+	if (!r)
+		r = keep(a, TAKE_FD(afd));
+	if (!r)
+		r = keep(c, TAKE_FD(cfd));
+	return r;
+}
+
+/*
+ * A listener, then the connections it had accepted whose both ends are in
+ * the dump, then the clients waiting in its accept queue, in order.
+ */
 static int create_listener(struct usk_rst *l)
 {
 	_cleanup_free_ struct usk_rst **pend = NULL;
@@ -511,6 +576,20 @@ static int create_listener(struct usk_rst *l)
 		r = pr_err_ret(-errno, "unix socket %u: can't listen", l->ue->ino);
 	if (!r)
 		r = keep(l, TAKE_FD(fd));
+	if (r)
+		return r;
+	for (size_t i = 0; !r && i < ur.nr; i++) {
+		struct usk_rst *a = &ur.v[i], *c;
+
+		if (a->created || listener_of(a) != l)
+			continue;
+		c = rst_by_ino(a->ue->peer);
+		if (!c || c->created || c->ue->peer != a->ue->ino || (c->ue->uflags & USK_EXTERN))
+			continue;
+		a->creating = c->creating = true;
+		r = create_accepted(l, a, c);
+		a->creating = c->creating = false;
+	}
 	if (r)
 		return r;
 	pend = xmalloc((ur.nr ? ur.nr : 1) * sizeof(*pend));
@@ -642,6 +721,8 @@ static int create_one(struct usk_rst *u)
 		r = ue->type == SOCK_DGRAM ? create_connected(u, p) : create_orphan(u);
 	else if (p && p->ue->state == USK_LISTEN)
 		r = create_one(p); /* the listener makes its pending clients */
+	else if (p && p->ue->peer == ue->ino && (listener_of(u) || listener_of(p)))
+		r = create_one(listener_of(u) ?: listener_of(p)); /* accepted from it */
 	else if (p && p->ue->peer == ue->ino)
 		r = p->created ? -EINVAL : create_pair(u, p);
 	else if (p)

@@ -65,7 +65,8 @@ int main(int argc, char **argv)
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
 	struct stat st;
-	int l1, l2, c1, c2, c3;
+	int l1, l2, c1, c2, c3, c0, a0;
+	char buf[32];
 
 	crtest_init(argc, argv);
 	snprintf(dir, sizeof(dir), "%s", ready ? ready : "/tmp/x");
@@ -76,6 +77,11 @@ int main(int argc, char **argv)
 	if (chmod(path, 0604))
 		crtest_fail("chmod: %m");
 	l2 = listener(abs_name, 1);
+	/* An accepted connection with bytes queued both ways. */
+	c0 = client(path, 0);
+	a0 = accept(l1, NULL, NULL);
+	if (a0 < 0 || send(c0, "to-server", 9, 0) != 9 || send(a0, "to-client", 9, 0) != 9)
+		crtest_fail("accepted connection: %m");
 	c1 = client(path, 0);
 	c2 = client(path, 0);
 	c3 = client(abs_name, 1);
@@ -91,6 +97,15 @@ int main(int argc, char **argv)
 	if (getsockname(l2, (struct sockaddr *)&sa, &len) || sa.sun_path[0] ||
 	    strncmp(sa.sun_path + 1, abs_name, strlen(abs_name)))
 		crtest_fail("abstract listener name lost");
+	len = sizeof(sa);
+	if (getsockname(a0, (struct sockaddr *)&sa, &len) || strcmp(sa.sun_path, path))
+		crtest_fail("the accepted socket is named \"%s\", not its listener's name", sa.sun_path);
+	len = sizeof(sa);
+	if (getpeername(c0, (struct sockaddr *)&sa, &len) || strcmp(sa.sun_path, path))
+		crtest_fail("the client's peer is named \"%s\"", sa.sun_path);
+	if (recv(a0, buf, sizeof(buf), MSG_DONTWAIT) != 9 || memcmp(buf, "to-server", 9) ||
+	    recv(c0, buf, sizeof(buf), MSG_DONTWAIT) != 9 || memcmp(buf, "to-client", 9))
+		crtest_fail("the accepted connection lost its bytes");
 	talk(l1, c1, "first");
 	talk(l1, c2, "second");
 	talk(l2, c3, "abstract");
