@@ -473,7 +473,7 @@ static int make_pipes(struct restore_tree *tr)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return pr_err_ret(-errno, "can't read the fd limit");
-	top = rl.rlim_cur > INT32_MAX ? INT32_MAX : (int)rl.rlim_cur;
+	top = rl.rlim_cur > (1 << 20) ? 1 << 20 : (int)rl.rlim_cur; /* fs.nr_open's default caps fd numbers */
 	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
 		struct restore_task *t = &tr->t[i];
 		int p[2], s[2], r;
