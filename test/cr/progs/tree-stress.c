@@ -40,7 +40,7 @@ struct shared {
 static struct shared *sh;
 static int nr = 8, use_threads, use_pipes, use_unix;
 static size_t buf_size = 64 << 10; /* -m MiB */
-static int me; /* index */
+static int me;			   /* index */
 static unsigned char *buf;
 static volatile uint64_t steps, thread_steps;
 static volatile sig_atomic_t check_asked;
