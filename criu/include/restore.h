@@ -89,6 +89,18 @@ struct restore_tree {
 int cr_restore_tasks(void);
 
 /*
+ * restore-plan.c: the plan of the tree read (sessions, groups, helpers,
+ * shared fd tables and fs info), before any task exists.  0 or -errno,
+ * said once.
+ */
+int restore_plan(struct restore_tree *tr) __must_check;
+struct restore_task *restore_find_pid(struct restore_tree *tr, pid_t pid);
+/* Is @pid in use?  A zombie gets a moment to be reaped first. */
+bool restore_pid_taken(pid_t pid);
+/* Is @pid gone or a zombie? */
+bool restore_task_dead(pid_t pid);
+
+/*
  * In the child created with @t's pid: its session and group, its
  * children, its fds, its memory through the restorer.  Does not return:
  * exits on failure after writing a status, exits with the dumped status

@@ -40,6 +40,8 @@ int main(int argc, char **argv)
 		crtest_fail("pipe: %s", strerror(errno));
 	x = fork();
 	if (x == 0) {
+		pid_t xp = getpid(); /* in X, x is fork()'s 0 */
+
 		setsid();
 		y = fork();
 		if (y == 0) {
@@ -47,7 +49,7 @@ int main(int argc, char **argv)
 			close(p[1]);
 			/* No parent death signal until X is gone: its exit would fire it. */
 			memset(&tree_me, 0, sizeof(tree_me));
-			while (getppid() == x || getppid() == 0)
+			while (getppid() == xp)
 				usleep(1000);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			tree_me.ppid = getppid();
