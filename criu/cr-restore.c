@@ -4,9 +4,10 @@
  *
  * Order of work, in criu's main process:
  *   inventory, pstree, each task's core, ids, threads, mm + pagemap +
- *   pages, vDSO plan; the plan of the tree (who forks whom and when, for
- *   sessions and groups; helpers for a session or group whose leader is
- *   gone; which children share their parent's fd table or fs info); files
+ *   pages, vDSO plan; the plan of the tree (restore-plan.c: who forks
+ *   whom and when, for sessions and groups; helpers for a session or group
+ *   whose leader is gone; which children share their parent's fd table or
+ *   fs info); files
  *   (every check that can fail does so here, before any task exists)
  *   -> every open file description opened once, shared memory objects
  *      made and filled, everything the tasks inherit moved above the
