@@ -121,6 +121,35 @@ else
 	finish "restore -s, then SIGCONT: the tree checks out"
 fi
 
+# --- a shell forking all the time (children caught mid-fork, mid-exec or
+# just ended): three dumps and restores in a row, and it counts on
+spawn_clean bash -c 'i=0; while :; do /bin/true; i=$((i + 1)); echo $i >"$0.tmp"; mv "$0.tmp" "$0"; done' \
+	"$T/count" </dev/null >/dev/null 2>&1
+wait_for 5 test -s "$T/count"
+why=
+for c in 1 2 3; do
+	mkdir -p "$T/loop$c"
+	if ! "$CRIU" dump -t "$pid" -D "$T/loop$c" -o dump.log 2>"$T/err"; then
+		why="dump $c: $(grep -m1 Error "$T/err")"
+		break
+	fi
+	wait_for 5 gone "$pid"
+	reap "$pid"
+	if ! "$CRIU" restore -D "$T/loop$c" -d -o restore.log 2>"$T/err"; then
+		why="restore $c: $(grep -m1 Error "$T/err")"
+		break
+	fi
+	n0=$(cat "$T/count")
+	more() { [ "$(cat "$T/count")" -gt "$((n0 + 3))" ]; }
+	if ! wait_for 10 more; then
+		why="cycle $c: it does not count on after the restore ($n0)"
+		break
+	fi
+done
+kill -9 "$pid" 2>/dev/null
+[ -z "$why" ] && pass "a shell forking in a loop: 3 dumps and restores, it counts on" ||
+	fail "a shell forking in a loop: $why"
+
 # --- a tree CRIU 4.2 dumped: sh -c 'yes | ...' style pipeline
 if [ ! -e "$FIX/pstree.img" ]; then
 	skip "CRIU 4.2 pipeline: no fixture"
