@@ -84,7 +84,8 @@ enum {
 /* Connections dumped through repair mode: open both ways, or closed by one side only. */
 static bool repairable(unsigned int st)
 {
-	return st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2;
+	return st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2 ||
+	       st == ST_SYN_SENT;
 }
 
 static const char *state_name(unsigned int st)

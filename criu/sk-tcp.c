@@ -177,7 +177,7 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 		return pr_err_ret(-errno, "%s: can't read TCP_INFO", what);
 	/* The peer may have closed its end since the socket was listed. */
 	if (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT && ti.tcpi_state != TCP_FIN_WAIT1 &&
-	    ti.tcpi_state != TCP_FIN_WAIT2) {
+	    ti.tcpi_state != TCP_FIN_WAIT2 && ti.tcpi_state != TCP_SYN_SENT) {
 		pr_err("%s: the connection left the ESTABLISHED state (now %u) while being dumped\n", what,
 		       ti.tcpi_state);
 		return -EAGAIN;
@@ -491,7 +491,8 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 		return pr_err_ret(r, "can't put the new socket into repair mode (needs CAP_NET_ADMIN)");
 	r = set_queue_seq(sk, TCP_RECV_QUEUE, s->inq_seq - s->inq_len);
 	if (!r)
-		r = set_queue_seq(sk, TCP_SEND_QUEUE, s->outq_seq - fin_sent(ie) - s->outq_len);
+		r = set_queue_seq(sk, TCP_SEND_QUEUE,
+				  s->outq_seq - fin_sent(ie) - s->outq_len - (ie->state == TCP_SYN_SENT));
 	if (r)
 		return pr_err_ret(r, "can't set the queue sequence numbers");
 	/*
@@ -505,6 +506,12 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 	/* In repair mode the port is taken even if other sockets hold it. */
 	if (bind(sk, &src.sa, slen))
 		return pr_err_ret(-errno, "can't bind to port %u", ie->src_port);
+	if (ie->state == TCP_SYN_SENT) {
+		/* Connecting: the SYN goes again once the lock is lifted (tcp_restore_finish()). */
+		set_int(sk, SOL_TCP, TCP_MAXSEG, 0);
+		pr_info("connection %u -> %u being made: its SYN goes again at resume\n", ie->src_port, ie->dst_port);
+		return 0;
+	}
 	if (connect(sk, &dst.sa, dlen))
 		return pr_err_ret(-errno, "can't connect (in repair mode) to port %u", ie->dst_port);
 	set_int(sk, SOL_TCP, TCP_MAXSEG, 0);
@@ -523,12 +530,38 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 	return 0;
 }
 
+/*
+ * A connection being made (SYN_SENT): out of repair mode, connect() again
+ * without waiting; the SYN has its old initial sequence number (set
+ * before), so the peer takes it for a retransmission.
+ */
+static int resume_connect(int sk, const InetSkEntry *ie)
+{
+	union inet_addr dst;
+	socklen_t dlen = inet_make_addr(&dst, ie->family, ie->dst_port, ie->dst_addr, 0);
+	int fl = fcntl(sk, F_GETFL), r;
+
+	r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+	if (r)
+		return pr_err_ret(r, "fd %d: can't take the socket out of repair mode", sk);
+	if (fl < 0 || fcntl(sk, F_SETFL, fl | O_NONBLOCK))
+		return pr_err_ret(-errno, "fd %d: can't make the socket non-blocking", sk);
+	r = connect(sk, &dst.sa, dlen) && errno != EINPROGRESS ? -errno : 0;
+	if (fcntl(sk, F_SETFL, fl))
+		r = r ?: -errno;
+	if (r)
+		return pr_err_ret(r, "fd %d: can't connect again to port %u", sk, ie->dst_port);
+	return 0;
+}
+
 int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const InetSkEntry *ie)
 {
 	const SkOptsEntry *so = ie->opts;
 	uint32_t sent = s->outq_len - s->unsq_len;
 	int r;
 
+	if (ie->state == TCP_SYN_SENT)
+		return resume_connect(sk, ie);
 	grow_buffer(sk, SO_SNDBUF, SO_SNDBUFFORCE, s->outq_len);
 	r = fill_queue(sk, TCP_SEND_QUEUE, s->data + s->inq_len, sent);
 	if (r)

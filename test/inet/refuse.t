@@ -1,7 +1,7 @@
 #!/bin/bash
 # What is not supported is refused by name, and the task runs on untouched:
-# a raw IP socket, a packet socket, a TCP connection still being made
-# (SYN_SENT), a UDP socket with corked data.
+# a raw IP socket, a packet socket, a TCP connection closed on both sides
+# and not finished (LAST_ACK), a UDP socket with corked data.
 . "$(dirname "$0")/../lib/lib.sh"
 PY=/usr/bin/python3
 
@@ -43,15 +43,14 @@ refused "corked UDP data" "corked data" "
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_UDP, 1, 1)  # UDP_CORK
 s.sendto(b'waiting', ('127.0.0.1', 9))"
-# A connection still being made (SYN_SENT): the SYN is dropped here.
-refused "connection being made" "SYN_SENT.*--tcp-close" "
+# A connection closed on both sides whose last ACK has not come (LAST_ACK):
+# the peer's packets are dropped here.
+refused "connection closing on both sides" "LAST_ACK.*--tcp-close" "
 l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)
 port = l.getsockname()[1]
-open('$T/synport', 'w').write(str(port))
-os.system('iptables -w -I OUTPUT -p tcp -d 127.0.0.1 --dport %d --syn -j DROP' % port)
-c = socket.socket(); c.setblocking(False)
-try:
-    c.connect(('127.0.0.1', port))
-except BlockingIOError:
-    pass" --tcp-established
-[ -s "$T/synport" ] && iptables -w -D OUTPUT -p tcp -d 127.0.0.1 --dport "$(cat "$T/synport")" --syn -j DROP
+c = socket.create_connection(('127.0.0.1', port)); a, _ = l.accept()
+c.shutdown(socket.SHUT_WR); time.sleep(0.1)
+open('$T/dropport', 'w').write(str(port))
+os.system('iptables -w -I INPUT -p tcp -d 127.0.0.1 --dport %d -j DROP' % port)
+a.shutdown(socket.SHUT_WR); time.sleep(0.1)" --tcp-established
+[ -s "$T/dropport" ] && iptables -w -D INPUT -p tcp -d 127.0.0.1 --dport "$(cat "$T/dropport")" -j DROP
