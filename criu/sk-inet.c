@@ -84,8 +84,7 @@ enum {
 /* Connections dumped through repair mode: open both ways, or closed by one side only. */
 static bool repairable(unsigned int st)
 {
-	return st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2 ||
-	       st == ST_SYN_SENT;
+	return st == ST_ESTABLISHED || st == ST_SYN_SENT || tcp_state_fin_sent(st) || tcp_state_fin_received(st);
 }
 
 static const char *state_name(unsigned int st)
@@ -290,6 +289,26 @@ static int diag_lookup(int family, int proto, uint32_t ino, struct diag_info *di
 		return 0;
 	*di = e->di;
 	return 1;
+}
+
+/*
+ * Has this closed TCP socket ever carried segments?  Then it was a
+ * connection, now over, not a socket bound and not used yet.  The fields
+ * past glibc's struct tcp_info are the kernel's (ABI, in this order).
+ */
+static bool connection_over(int sk)
+{
+	struct {
+		struct tcp_info base;
+		uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+		uint32_t segs_out, segs_in;
+	} ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) || len < sizeof(ti))
+		return false;
+	return ti.base.tcpi_state == ST_CLOSE && (ti.segs_out || ti.segs_in);
 }
 
 /* Addresses of a socket inet_diag does not list: what the socket itself says. */
@@ -552,8 +571,20 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 	}
 
 	r = diag_lookup(family, proto, p->st.st_ino, &di);
-	if (r == 0)
+	if (r == 0) {
 		r = diag_from_socket(p->lfd, family, &di);
+		if (!r && proto == IPPROTO_TCP && connection_over(p->lfd)) {
+			/*
+			 * A connection that is over (reset, or closed both ways):
+			 * its port went back to the kernel, perhaps to a TIME_WAIT
+			 * socket, though getsockname() still names it.  A new
+			 * socket, bound nowhere.
+			 */
+			pr_info("%s: TCP connection %u -> %u is over: restored as a new socket\n", p->what, di.sport,
+				di.dport);
+			di = (struct diag_info){ .state = ST_CLOSE, .shutdown = -1 };
+		}
+	}
 	if (r < 0)
 		return pr_err_ret(r, "%s: can't read the state of socket %lu", p->what, (unsigned long)p->st.st_ino);
 
@@ -1033,7 +1064,7 @@ static int open_sk(struct file_desc *d, int sk)
 		 * bytes are read.  The socket says ESTABLISHED, not
 		 * CLOSE_WAIT; its own close() then sends its FIN as usual.
 		 */
-		if (ie->state == ST_CLOSE_WAIT && shutdown(sk, SHUT_RD))
+		if (tcp_state_fin_received(ie->state) && shutdown(sk, SHUT_RD))
 			return pr_err_ret(-errno, "%s: can't mark the end of the peer's data", name);
 	} else if (pv->closed) {
 		pr_info("%s: connection %u -> %u restored closed (--tcp-close)\n", name, ie->src_port, ie->dst_port);

@@ -75,6 +75,16 @@ static int get_int(int sk, int level, int opt, int *val)
 	return getsockopt(sk, level, opt, val, &len) ? -errno : 0;
 }
 
+bool tcp_state_fin_sent(unsigned int st)
+{
+	return st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 || st == TCP_LAST_ACK || st == TCP_CLOSING;
+}
+
+bool tcp_state_fin_received(unsigned int st)
+{
+	return st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING;
+}
+
 int tcp_dump_opts(int sk, TcpOptsEntry *to)
 {
 	int v, r;
@@ -176,8 +186,16 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len))
 		return pr_err_ret(-errno, "%s: can't read TCP_INFO", what);
 	/* The peer may have closed its end since the socket was listed. */
-	if (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT && ti.tcpi_state != TCP_FIN_WAIT1 &&
-	    ti.tcpi_state != TCP_FIN_WAIT2 && ti.tcpi_state != TCP_SYN_SENT) {
+	switch (ti.tcpi_state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_SENT:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_LAST_ACK:
+	case TCP_CLOSING:
+		break;
+	default:
 		pr_err("%s: the connection left the ESTABLISHED state (now %u) while being dumped\n", what,
 		       ti.tcpi_state);
 		return -EAGAIN;
@@ -221,7 +239,7 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 	 * holds no data: as CRIU, the lengths leave it out and outq_seq
 	 * counts it.
 	 */
-	if (ti.tcpi_state == TCP_FIN_WAIT1 || ti.tcpi_state == TCP_FIN_WAIT2) {
+	if (tcp_state_fin_sent(ti.tcpi_state)) {
 		outq = outq ? outq - 1 : 0;
 		unsq = unsq ? unsq - 1 : 0;
 	}
@@ -412,7 +430,7 @@ out:
 /* 1 when the task had sent its FIN (outq_seq counts it), else 0. */
 static uint32_t fin_sent(const InetSkEntry *ie)
 {
-	return ie->state == TCP_FIN_WAIT1 || ie->state == TCP_FIN_WAIT2;
+	return tcp_state_fin_sent(ie->state);
 }
 
 static int set_queue_seq(int sk, int q, uint32_t seq)

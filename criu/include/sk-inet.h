@@ -31,6 +31,14 @@ union inet_addr {
  */
 socklen_t inet_make_addr(union inet_addr *a, int family, uint32_t port, const uint32_t *words, unsigned int ifindex);
 
+/*
+ * TCP states (of the kernel and the images) where the task's own FIN was
+ * sent (FIN_WAIT1/2, LAST_ACK, CLOSING) and where the peer's FIN came
+ * (CLOSE_WAIT, LAST_ACK, CLOSING).
+ */
+bool tcp_state_fin_sent(unsigned int st);
+bool tcp_state_fin_received(unsigned int st);
+
 /* ------------------------------------------------------------ dump */
 
 /*

@@ -1,7 +1,6 @@
 #!/bin/bash
 # What is not supported is refused by name, and the task runs on untouched:
-# a raw IP socket, a packet socket, a TCP connection closed on both sides
-# and not finished (LAST_ACK), a UDP socket with corked data.
+# a raw IP socket, a packet socket, a UDP socket with corked data.
 . "$(dirname "$0")/../lib/lib.sh"
 PY=/usr/bin/python3
 
@@ -43,14 +42,3 @@ refused "corked UDP data" "corked data" "
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_UDP, 1, 1)  # UDP_CORK
 s.sendto(b'waiting', ('127.0.0.1', 9))"
-# A connection closed on both sides whose last ACK has not come (LAST_ACK):
-# the peer's packets are dropped here.
-refused "connection closing on both sides" "LAST_ACK.*--tcp-close" "
-l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)
-port = l.getsockname()[1]
-c = socket.create_connection(('127.0.0.1', port)); a, _ = l.accept()
-c.shutdown(socket.SHUT_WR); time.sleep(0.1)
-open('$T/dropport', 'w').write(str(port))
-os.system('iptables -w -I INPUT -p tcp -d 127.0.0.1 --dport %d -j DROP' % port)
-a.shutdown(socket.SHUT_WR); time.sleep(0.1)" --tcp-established
-[ -s "$T/dropport" ] && iptables -w -D INPUT -p tcp -d 127.0.0.1 --dport "$(cat "$T/dropport")" -j DROP
