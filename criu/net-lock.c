@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +75,7 @@ static struct net_conn wire_conn(const struct net_conn *c)
  */
 static int run_tool(char *const argv[], const char *input, bool quiet)
 {
+	struct sigaction old_pipe;
 	int in[2], out[2], status;
 	char buf[4096];
 	size_t got = 0;
@@ -102,12 +105,24 @@ static int run_tool(char *const argv[], const char *input, bool quiet)
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
 			_exit(126);
 		execvp(argv[0], argv);
+		/* root's PATH may lack the sbin directories the tools live in */
+		for (const char *dir = "/usr/sbin/\0/sbin/\0"; *dir; dir += strlen(dir) + 1) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s%s", dir, argv[0]);
+			execv(path, argv);
+		}
 		dprintf(2, "can't run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);
 	close(out[1]);
-	/* Small inputs: the pipe buffer holds them, no deadlock with the output. */
+	/*
+	 * The tools read all their input before they say anything, so the
+	 * output pipe can't fill while we write.  A tool that died early
+	 * must not kill criu with SIGPIPE.
+	 */
+	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &old_pipe);
 	for (size_t off = 0, len = strlen(input); off < len; off += n) {
 		n = write(in[1], input + off, len - off);
 		if (n < 0 && errno == EINTR) {
@@ -118,6 +133,7 @@ static int run_tool(char *const argv[], const char *input, bool quiet)
 			break;
 	}
 	close(in[1]);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	while ((n = read(out[0], buf + got, sizeof(buf) - 1 - got)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
