@@ -1,6 +1,6 @@
 #!/bin/bash
 # Process trees beyond the C/R suite: a failed dump leaves every task of
-# the tree running; a failed restore leaves none; -s on dump and restore
+# the tree running (also one refused for processes sharing memory); a failed restore leaves none; -s on dump and restore
 # stops every task; --pidfile names the root; a tree CRIU 4.2 dumped
 # (a shell pipeline) comes back.
 . "$(dirname "$0")/../lib/lib.sh"
@@ -56,6 +56,21 @@ elif ! all_state S "${pids[@]}"; then
 	fail "failed dump of a tree: not every one of ${#pids[@]} tasks runs on"
 else
 	finish "failed dump of a tree of ${#pids[@]}: every task runs on"
+fi
+kill -9 "$pid" 2>/dev/null
+reap "$pid"
+
+# --- processes sharing their memory (CLONE_VM, not threads): refused by name, the tree runs on
+rm -f "$T/ready"
+CRTEST_READY=$T/ready spawn_clean "$CRIU_TOP/${BUILD:-build}/test/cr/tree-clonevm" </dev/null >"$T/out" 2>&1
+if ! wait_for 10 test -e "$T/ready"; then
+	fail "dump of processes sharing memory: the test did not start"
+elif mkdir -p "$T/d0" && "$CRIU" dump -t "$pid" -D "$T/d0" -o dump.log 2>"$T/err"; then
+	fail "dump of processes sharing memory: it succeeded"
+elif ! grep -q "share their memory (CLONE_VM): not supported" "$T/err"; then
+	fail "dump of processes sharing memory: $(grep -m1 Error "$T/err")"
+else
+	finish "dump of processes sharing memory: refused by name, the tree runs on"
 fi
 kill -9 "$pid" 2>/dev/null
 reap "$pid"

@@ -1,0 +1,44 @@
+/*
+ * A child made with clone(CLONE_VM) without being a thread: it shares the
+ * root's memory.  Dump refuses it by name and the tree runs on
+ * (test/trees/basic.t); not in the C/R lists.
+ */
+#include <sched.h>
+#include <sys/mman.h>
+
+#include "tree-lib.h"
+
+static volatile int ticks;
+
+static int child(void *arg)
+{
+	(void)arg;
+	while (!crtest_stop) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		ticks++;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t len = 256 << 10;
+	char *stack;
+	pid_t pid;
+	int st;
+
+	tree_init(argc, argv);
+	stack = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (stack == MAP_FAILED)
+		crtest_fail("mmap: %s", strerror(errno));
+	pid = clone(child, stack + len, CLONE_VM | SIGCHLD, NULL);
+	if (pid < 0)
+		crtest_fail("clone: %s", strerror(errno));
+	crtest_ready();
+	crtest_wait(); /* the child sees crtest_stop too: one memory */
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		crtest_fail("the child ended badly (%#x)", st);
+	crtest_pass();
+}
