@@ -45,13 +45,18 @@ expect_fail "dump of a kernel thread" "kernel thread" "$CRIU" dump -t 2 -D "$T/d
 
 # (threads are dumped now: their refusals are tested in test/threads/errors.t)
 
-spawn_clean bash -c 'sleep 1000 & wait' </dev/null >/dev/null 2>&1
+# a tree whose child can't be dumped (namespaces of its own): the whole
+# tree is refused and runs on
+spawn_clean bash -c 'unshare --uts sleep 1000 & wait' </dev/null >/dev/null 2>&1
 wait_for 5 test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)"
-kid=$(cat /proc/$pid/task/$pid/children)
+kid=$(tr -d " " </proc/$pid/task/$pid/children)
 track_pid $kid
-if expect_fail "dump of a task with children" "has children" "$CRIU" dump -t "$pid" -D "$T/d"; then
-	! gone "$pid" && ! gone $kid && pass "dump of a task with children: refused, both run on" ||
-		fail "dump of a task with children: not running on"
+wait_for 5 test "$(readlink /proc/$kid/ns/uts)" != "$(readlink /proc/self/ns/uts)"
+if expect_fail "dump of a tree with a child in a namespace of its own" "other namespaces" \
+	"$CRIU" dump -t "$pid" -D "$T/d"; then
+	! gone "$pid" && ! gone $kid && [ "$(awk '{print $3}' /proc/$kid/stat)" = S ] &&
+		pass "dump of a tree with a child in a namespace of its own: refused, both run on" ||
+		fail "dump of a tree with a child in a namespace of its own: not running on"
 fi
 kill -9 "$pid" $kid
 reap "$pid"
