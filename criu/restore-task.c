@@ -524,6 +524,9 @@ void restore_task_main(struct restore_tree *tr, struct restore_task *t)
 	fork_kids(t, true);
 	if (t->setsid && setsid() < 0)
 		fail(t, -errno, "can't make it a session leader");
+	/* its pty, before the members of its session are forked */
+	if (t->setsid && (r = tty_restore_session()))
+		fail(t, r, "can't give its session its terminal");
 	fork_kids(t, false);
 	/*
 	 * After the forks: the children drop the rseq area they inherit
