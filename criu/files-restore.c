@@ -45,6 +45,7 @@ static struct {
 	FileEntry **fes;
 	struct file_desc *descs; /* sorted by id */
 	size_t nr_descs;
+	size_t nr_fes; /* entries read (nr_descs without the dropped ones) */
 	struct task_fds *tasks;
 	size_t nr_tasks;
 	int *service;
@@ -97,11 +98,40 @@ const char *file_desc_name(const struct file_desc *d)
 	return type_name(d->fe->type);
 }
 
+/* By id; a REG entry after the other entry of the same id. */
 static int cmp_desc(const void *a, const void *b)
 {
 	const struct file_desc *x = a, *y = b;
 
-	return (x->id > y->id) - (x->id < y->id);
+	if (x->id != y->id)
+		return (x->id > y->id) - (x->id < y->id);
+	return (x->fe->type == FD_TYPES__REG) - (y->fe->type == FD_TYPES__REG);
+}
+
+/*
+ * CRIU writes a REG entry with the id of each TTY entry (the terminal's
+ * path, which tty-info.img says again): drop it, the TTY entry is the file.
+ * Any other two entries of one id are an error.
+ */
+static int drop_tty_paths(void)
+{
+	size_t n = rst.nr_descs ? 1 : 0;
+
+	for (size_t i = 1; i < rst.nr_descs; i++) {
+		struct file_desc *prev = &rst.descs[n - 1], *d = &rst.descs[i];
+
+		if (d->id != prev->id) {
+			rst.descs[n++] = *d;
+			continue;
+		}
+		if (prev->fe->type != FD_TYPES__TTY || d->fe->type != FD_TYPES__REG) {
+			pr_err("files.img: two entries have id %u\n", d->id);
+			return -EINVAL;
+		}
+		pr_debug("file %u: the REG entry beside a TTY one is its path, dropped\n", d->id);
+	}
+	rst.nr_descs = n;
+	return 0;
 }
 
 int files_collect(struct img_dir *dir)
@@ -127,6 +157,7 @@ int files_collect(struct img_dir *dir)
 			break;
 		}
 		rst.fes[rst.nr_descs++] = fe;
+		rst.nr_fes = rst.nr_descs;
 	}
 	img_closep(&img);
 	if (r < 0)
@@ -141,11 +172,9 @@ int files_collect(struct img_dir *dir)
 		rst.descs[i].kind = fd_kind_by_type(rst.fes[i]->type);
 	}
 	qsort(rst.descs, rst.nr_descs, sizeof(*rst.descs), cmp_desc);
-	for (size_t i = 1; i < rst.nr_descs; i++)
-		if (rst.descs[i].id == rst.descs[i - 1].id) {
-			pr_err("files.img: two entries have id %u\n", rst.descs[i].id);
-			return -EINVAL;
-		}
+	r = drop_tty_paths();
+	if (r)
+		return r;
 
 	rst.root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rst.root_fd < 0)
@@ -553,10 +582,10 @@ void files_restore_fini(void)
 		free(rst.tasks[i].fdi);
 	}
 	free(rst.tasks);
-	for (size_t i = 0; i < rst.nr_descs; i++) {
-		free(rst.descs ? rst.descs[i].priv : NULL);
+	for (size_t i = 0; rst.descs && i < rst.nr_descs; i++)
+		free(rst.descs[i].priv);
+	for (size_t i = 0; i < rst.nr_fes; i++)
 		img_msg_free(rst.fes[i]);
-	}
 	free(rst.descs);
 	free(rst.fes);
 	free(rst.service);

@@ -74,6 +74,32 @@ else
 	fail "tty images: the dump wrote no tty-data.img (the program leaves bytes in its pty)"
 fi
 
+# CRIU writes a REG entry (the terminal's path) with the id of each TTY
+# entry: such images restore, the TTY entry being the file.
+criu_style() {
+	"$CRIT" decode -i files.img -o files.json &&
+		/usr/bin/python3 -c "import json
+d=json.load(open('files.json')); e=d['entries']
+e += [{'id': x['id'], 'type': 'REG', 'reg': {'id': x['id'], 'flags': 'O_RDWR', 'pos': 0,
+	'fown': {'uid': 0, 'euid': 0, 'signum': 0, 'pid_type': 0, 'pid': 0}, 'name': '/dev/pts/999'}}
+	for x in list(e) if x['type'] == 'TTY']
+json.dump(d, open('files.json', 'w'))" &&
+		"$CRIT" encode -i files.json -o files.img
+}
+rm -rf "$T/criu-style"
+cp -r "$T/img" "$T/criu-style"
+if ! (cd "$T/criu-style" && criu_style); then
+	fail "tty images: can't add CRIU's REG entries"
+elif ! "$CRIU" restore -D "$T/criu-style" -d -o restore.log 2>"$T/criu-style/err"; then
+	fail "tty images: a REG entry beside each TTY one (as CRIU writes): $(grep -m1 Error "$T/criu-style/err")"
+elif gone "$pid"; then
+	fail "tty images: a REG entry beside each TTY one: the task is not running"
+else
+	pass "tty images: a REG entry beside each TTY one (as CRIU writes) restores"
+fi
+kill -9 "$pid" 2>/dev/null
+wait_for 5 gone "$pid"
+
 if "$CRIU" restore -D "$T/img" -d -o restore.log 2>"$T/err"; then
 	kill -TERM "$pid"
 	wait_for 10 gone "$pid"
