@@ -315,12 +315,7 @@ static int refuse(const struct fd_parms *p)
 	char buf[64];
 	const char *what = describe_unsupported(p, buf, sizeof(buf));
 
-	if (!strcmp(what, "pipe") || strstr(what, "socket"))
-		pr_err("%s: %s (%s): not supported yet; a pipe or socket whose peer is outside the dumped tree "
-		       "is not handled either: close it before the dump\n",
-		       p->what, what, p->link);
-	else
-		pr_err("%s: %s (%s): not supported yet\n", p->what, what, p->link);
+	pr_err("%s: %s (%s): not supported yet\n", p->what, what, p->link);
 	return -EOPNOTSUPP;
 }
 
