@@ -46,6 +46,7 @@
 #include "threads.h"
 
 #define PF_KTHREAD 0x00200000
+#define PF_EXITING 0x00000004
 /* Room for page ranges of one compel_dump_pages() batch, and the task state. */
 #define PARASITE_ARGS_SIZE (64u << 10)
 
@@ -589,14 +590,32 @@ static int finish_tree(struct dump_tree *tr)
 	return r;
 }
 
-/* The task is gone or a zombie (killed while being dumped, say). */
+/* SIGKILL is pending for @pid (killed, not gone yet). */
+static bool sigkill_pending(pid_t pid)
+{
+	_cleanup_free_ char *st = NULL;
+	unsigned long long mask;
+
+	if (proc_read_file(pid, "status", &st, NULL))
+		return false;
+	for (const char *k = st; (k = strstr(k, "Pnd:")); k += 4)
+		if (sscanf(k + 4, "%llx", &mask) == 1 && (mask & (1ULL << (SIGKILL - 1))))
+			return true;
+	return false;
+}
+
+/* The task is gone, a zombie or on its way (killed while being dumped, say). */
 static bool task_died(pid_t pid)
 {
 	struct proc_stat ps;
 
 	if (kill(pid, 0) && errno == ESRCH)
 		return true;
-	return !proc_read_stat(pid, &ps) && (ps.state == 'Z' || ps.state == 'X');
+	if (proc_read_stat(pid, &ps))
+		return true;
+	if (ps.state == 'Z' || ps.state == 'X' || (ps.flags & PF_EXITING))
+		return true;
+	return sigkill_pending(pid);
 }
 
 /* A failed dump: every seized task goes on as it was. */
