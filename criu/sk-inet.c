@@ -11,7 +11,7 @@
  * address.  Established connections go to sk-tcp.c (--tcp-established);
  * without the option their dump is refused by name.
  *
- * Restore makes a new socket of the same family, type and protocol and
+ * Restore (sk-inet-restore.c) makes a new socket of the same family, type and protocol and
  * brings it to its state: bound (with SO_REUSEADDR on while binding, since
  * a connection and a listener may share the port), listening with its
  * backlog, UDP connected, TCP connection rebuilt in repair mode; then the
@@ -66,28 +66,14 @@
 #define IPPROTO_MPTCP 262
 #endif
 
-/* TCP states, as the kernel and the image number them. */
-enum {
-	ST_ESTABLISHED = 1,
-	ST_SYN_SENT,
-	ST_SYN_RECV,
-	ST_FIN_WAIT1,
-	ST_FIN_WAIT2,
-	ST_TIME_WAIT,
-	ST_CLOSE,
-	ST_CLOSE_WAIT,
-	ST_LAST_ACK,
-	ST_LISTEN,
-	ST_CLOSING,
-};
-
 /* Connections dumped through repair mode: open both ways, or closed by one side only. */
-static bool repairable(unsigned int st)
+bool inet_state_repairable(unsigned int st)
 {
-	return st == ST_ESTABLISHED || st == ST_SYN_SENT || tcp_state_fin_sent(st) || tcp_state_fin_received(st);
+	return st == TCP_ST_ESTABLISHED || st == TCP_ST_SYN_SENT || tcp_state_fin_sent(st) ||
+	       tcp_state_fin_received(st);
 }
 
-static const char *state_name(unsigned int st)
+const char *inet_state_name(unsigned int st)
 {
 	static const char *const names[] = { "?",	   "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
 					     "FIN_WAIT1",  "FIN_WAIT2",	  "TIME_WAIT", "CLOSE",
@@ -96,12 +82,12 @@ static const char *state_name(unsigned int st)
 	return st < ARRAY_SIZE(names) ? names[st] : "?";
 }
 
-static int set_int(int sk, int level, int opt, int val)
+int inet_set_int(int sk, int level, int opt, int val)
 {
 	return setsockopt(sk, level, opt, &val, sizeof(val)) ? -errno : 0;
 }
 
-static int get_int(int sk, int level, int opt, int *val)
+int inet_get_int(int sk, int level, int opt, int *val)
 {
 	socklen_t len = sizeof(*val);
 
@@ -308,7 +294,7 @@ static bool connection_over(int sk)
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) || len < sizeof(ti))
 		return false;
-	return ti.base.tcpi_state == ST_CLOSE && (ti.segs_out || ti.segs_in);
+	return ti.base.tcpi_state == TCP_ST_CLOSE && (ti.segs_out || ti.segs_in);
 }
 
 /* Addresses of a socket inet_diag does not list: what the socket itself says. */
@@ -317,7 +303,7 @@ static int diag_from_socket(int sk, int family, struct diag_info *di)
 	union inet_addr a;
 	socklen_t len = sizeof(a);
 
-	*di = (struct diag_info){ .state = ST_CLOSE, .shutdown = -1 };
+	*di = (struct diag_info){ .state = TCP_ST_CLOSE, .shutdown = -1 };
 	if (getsockname(sk, &a.sa, &len))
 		return -errno;
 	if (family == AF_INET) {
@@ -345,7 +331,7 @@ static bool inet_match(const struct fd_parms *p)
 {
 	int dom;
 
-	if (!S_ISSOCK(p->st.st_mode) || p->lfd < 0 || get_int(p->lfd, SOL_SOCKET, SO_DOMAIN, &dom))
+	if (!S_ISSOCK(p->st.st_mode) || p->lfd < 0 || inet_get_int(p->lfd, SOL_SOCKET, SO_DOMAIN, &dom))
 		return false;
 	/* Packet sockets too, to refuse them by name. */
 	return dom == AF_INET || dom == AF_INET6 || dom == AF_PACKET;
@@ -359,17 +345,17 @@ static int dump_sk_opts(int sk, SkOptsEntry *o, char *dev, size_t devlen, uint64
 	socklen_t len;
 	int v, r = 0;
 
-#define GET(opt, field)                                       \
-	do {                                                  \
-		if (!r)                                       \
-			r = get_int(sk, SOL_SOCKET, opt, &v); \
-		if (!r)                                       \
-			o->has_##field = true, o->field = v;  \
+#define GET(opt, field)                                            \
+	do {                                                       \
+		if (!r)                                            \
+			r = inet_get_int(sk, SOL_SOCKET, opt, &v); \
+		if (!r)                                            \
+			o->has_##field = true, o->field = v;       \
 	} while (0)
-	r = get_int(sk, SOL_SOCKET, SO_SNDBUF, &v);
+	r = inet_get_int(sk, SOL_SOCKET, SO_SNDBUF, &v);
 	if (!r) {
 		o->so_sndbuf = v;
-		r = get_int(sk, SOL_SOCKET, SO_RCVBUF, &v);
+		r = inet_get_int(sk, SOL_SOCKET, SO_RCVBUF, &v);
 	}
 	if (!r)
 		o->so_rcvbuf = v;
@@ -400,7 +386,7 @@ static int dump_sk_opts(int sk, SkOptsEntry *o, char *dev, size_t devlen, uint64
 	if (r)
 		return r;
 #undef GET
-	if (!get_int(sk, SOL_SOCKET, SO_MARK, &v) && v) {
+	if (!inet_get_int(sk, SOL_SOCKET, SO_MARK, &v) && v) {
 		o->has_so_mark = true;
 		o->so_mark = v;
 	}
@@ -440,23 +426,23 @@ static int dump_ip_opts(int sk, int family, int proto, IpOptsEntry *io)
 {
 	int v;
 
-	if (!get_int(sk, SOL_IP, IP_FREEBIND, &v) && v) {
+	if (!inet_get_int(sk, SOL_IP, IP_FREEBIND, &v) && v) {
 		io->has_freebind = true;
 		io->freebind = true;
 	}
 	if (family != AF_INET)
 		return 0;
-	if (get_int(sk, SOL_IP, IP_TOS, &v))
+	if (inet_get_int(sk, SOL_IP, IP_TOS, &v))
 		return -errno;
 	if (v) {
 		io->has_tos = true;
 		io->tos = v;
 	}
-	if (get_int(sk, SOL_IP, IP_TTL, &v))
+	if (inet_get_int(sk, SOL_IP, IP_TTL, &v))
 		return -errno;
 	io->has_ttl = true;
 	io->ttl = v;
-	if (proto != IPPROTO_TCP && !get_int(sk, SOL_IP, IP_PKTINFO, &v) && v) {
+	if (proto != IPPROTO_TCP && !inet_get_int(sk, SOL_IP, IP_PKTINFO, &v) && v) {
 		io->has_pktinfo = true;
 		io->pktinfo = true;
 	}
@@ -484,7 +470,7 @@ static int refuse(const struct fd_parms *p, const char *what)
 static int check_tcp_state(const struct fd_parms *p, const struct diag_info *di)
 {
 	switch (di->state) {
-	case ST_LISTEN:
+	case TCP_ST_LISTEN:
 		if (di->rqueue && !opts.tcp_skip_in_flight) {
 			pr_err("%s: listening socket (port %u) has %u connections not accepted yet (in flight); "
 			       "consider using --skip-in-flight to drop them\n",
@@ -495,9 +481,9 @@ static int check_tcp_state(const struct fd_parms *p, const struct diag_info *di)
 			pr_warn("%s: dropping %u connections not accepted yet (--skip-in-flight)\n", p->what,
 				di->rqueue);
 		return 0;
-	case ST_CLOSE:
+	case TCP_ST_CLOSE:
 		return 0;
-	case ST_SYN_RECV:
+	case TCP_ST_SYN_RECV:
 		if (opts.tcp_skip_in_flight) {
 			pr_warn("%s: half-open connection %u -> %u dropped (--skip-in-flight)\n", p->what, di->sport,
 				di->dport);
@@ -511,18 +497,18 @@ static int check_tcp_state(const struct fd_parms *p, const struct diag_info *di)
 		return 1;
 	if (!opts.tcp_established_ok) {
 		pr_err("Connected TCP socket, consider using --tcp-established option.\n");
-		pr_err("%s: TCP connection %u -> %u (%s)\n", p->what, di->sport, di->dport, state_name(di->state));
+		pr_err("%s: TCP connection %u -> %u (%s)\n", p->what, di->sport, di->dport, inet_state_name(di->state));
 		return -EOPNOTSUPP;
 	}
-	if (di->state == ST_SYN_RECV) {
+	if (di->state == TCP_ST_SYN_RECV) {
 		pr_err("%s: half-open TCP connection %u -> %u; consider using --skip-in-flight\n", p->what, di->sport,
 		       di->dport);
 		return -EOPNOTSUPP;
 	}
-	if (!repairable(di->state)) {
+	if (!inet_state_repairable(di->state)) {
 		pr_err("%s: TCP connection %u -> %u in state %s (closing or connecting): not supported yet; "
 		       "--tcp-close restores it closed\n",
-		       p->what, di->sport, di->dport, state_name(di->state));
+		       p->what, di->sport, di->dport, inet_state_name(di->state));
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -551,8 +537,8 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 	unsigned int words;
 	bool conn;
 
-	if (get_int(p->lfd, SOL_SOCKET, SO_DOMAIN, &family) || get_int(p->lfd, SOL_SOCKET, SO_TYPE, &type) ||
-	    get_int(p->lfd, SOL_SOCKET, SO_PROTOCOL, &proto))
+	if (inet_get_int(p->lfd, SOL_SOCKET, SO_DOMAIN, &family) || inet_get_int(p->lfd, SOL_SOCKET, SO_TYPE, &type) ||
+	    inet_get_int(p->lfd, SOL_SOCKET, SO_PROTOCOL, &proto))
 		return pr_err_ret(-errno, "%s: can't read the socket's family, type and protocol", p->what);
 	if (family == AF_PACKET)
 		return refuse(p, "packet socket");
@@ -582,7 +568,7 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 			 */
 			pr_info("%s: TCP connection %u -> %u is over: restored as a new socket\n", p->what, di.sport,
 				di.dport);
-			di = (struct diag_info){ .state = ST_CLOSE, .shutdown = -1 };
+			di = (struct diag_info){ .state = TCP_ST_CLOSE, .shutdown = -1 };
 		}
 	}
 	if (r < 0)
@@ -612,15 +598,15 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 	ie.state = di.state;
 	ie.src_port = di.sport;
 	ie.dst_port = di.dport;
-	if (plain && di.state == ST_SYN_RECV) {
+	if (plain && di.state == TCP_ST_SYN_RECV) {
 		/* A dropped half-open connection: a new socket, bound nowhere. */
-		ie.state = ST_CLOSE;
+		ie.state = TCP_ST_CLOSE;
 		ie.src_port = ie.dst_port = 0;
 		memset(di.src, 0, sizeof(di.src));
 		memset(di.dst, 0, sizeof(di.dst));
 	}
 	ie.flags = p->flags;
-	ie.backlog = di.state == ST_LISTEN ? di.wqueue : 0;
+	ie.backlog = di.state == TCP_ST_LISTEN ? di.wqueue : 0;
 	ie.n_src_addr = ie.n_dst_addr = words;
 	ie.src_addr = di.src;
 	ie.dst_addr = di.dst;
@@ -633,7 +619,7 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 		ie.ns_id = ids.net_ns_id;
 	}
 	if (family == AF_INET6) {
-		if (get_int(p->lfd, SOL_IPV6, IPV6_V6ONLY, &v))
+		if (inet_get_int(p->lfd, SOL_IPV6, IPV6_V6ONLY, &v))
 			return pr_err_ret(-errno, "%s: can't read IPV6_V6ONLY", p->what);
 		ie.has_v6only = true;
 		ie.v6only = v;
@@ -660,7 +646,7 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 		ie.shutdown = di.shutdown & 3;
 	}
 
-	conn = proto == IPPROTO_TCP && !plain && repairable(di.state);
+	conn = proto == IPPROTO_TCP && !plain && inet_state_repairable(di.state);
 	if (conn && !opts.tcp_close) {
 		struct net_conn c = { .family = family, .sport = di.sport, .dport = di.dport };
 
@@ -677,7 +663,7 @@ static int inet_dump(const struct fd_parms *p, uint32_t id)
 			return r;
 	}
 	pr_info("%s: %s %s socket %u, %s, port %u -> %u\n", p->what, family == AF_INET ? "IPv4" : "IPv6",
-		proto == IPPROTO_TCP ? "TCP" : "UDP", ie.ino, state_name(ie.state), ie.src_port, ie.dst_port);
+		proto == IPPROTO_TCP ? "TCP" : "UDP", ie.ino, inet_state_name(ie.state), ie.src_port, ie.dst_port);
 	fe.type = FD_TYPES__INETSK;
 	fe.id = id;
 	fe.isk = &ie;
@@ -693,7 +679,7 @@ static int diag_find_connected(int family, const uint32_t *inos, size_t n, unsig
 
 		if (r < 0)
 			return r;
-		if (r && di.state != ST_LISTEN && di.state != ST_CLOSE && di.state != ST_SYN_RECV) {
+		if (r && di.state != TCP_ST_LISTEN && di.state != TCP_ST_CLOSE && di.state != TCP_ST_SYN_RECV) {
 			*st = di.state;
 			*ino = inos[i];
 			return 1;
@@ -762,7 +748,7 @@ int inet_check_task(pid_t pid)
 	if (r <= 0)
 		return r;
 	pr_err("Connected TCP socket, consider using --tcp-established option.\n");
-	pr_err("process %d holds TCP socket %u in state %s\n", (int)pid, ino, state_name(st));
+	pr_err("process %d holds TCP socket %u in state %s\n", (int)pid, ino, inet_state_name(st));
 	return -EOPNOTSUPP;
 }
 
@@ -799,7 +785,7 @@ static int lock_task_connections(pid_t pid)
 			r = diag_lookup(families[f], IPPROTO_TCP, inos[i], &di);
 			if (r < 0)
 				return r;
-			if (!r || !repairable(di.state))
+			if (!r || !inet_state_repairable(di.state))
 				continue;
 			cs[k] = (struct net_conn){ .family = families[f], .sport = di.sport, .dport = di.dport };
 			memcpy(cs[k].src, di.src, sizeof(cs[k].src));
@@ -825,364 +811,6 @@ static void inet_dump_fini(void)
 	free(locked_tasks.v);
 	memset(&locked_tasks, 0, sizeof(locked_tasks));
 	tcp_dump_fini();
-}
-
-/* ================================================================ restore */
-
-static struct {
-	struct img_dir *dir;
-	bool tcp_close;			 /* the dump said --tcp-close */
-	struct tcp_stream_rst **streams; /* read by collect, freed by restore_fini */
-	size_t nr_streams, max_streams;
-	struct held_conn *held; /* rebuilt connections, in repair mode until resumed */
-	size_t nr_held, max_held;
-} rst;
-
-/* criu's own fd on a rebuilt connection, kept to finish it once the lock is lifted. */
-struct held_conn {
-	int fd;
-	const InetSkEntry *ie;
-	const struct tcp_stream_rst *stream;
-};
-
-struct inet_priv {
-	bool conn;		       /* a connection rebuilt in repair mode */
-	bool closed;		       /* a connection restored closed (--tcp-close) */
-	struct tcp_stream_rst *stream; /* its state */
-};
-
-static int inet_collect_images(struct img_dir *dir)
-{
-	InventoryEntry *ie _cleanup_msg_ = NULL;
-	int r;
-
-	rst.dir = dir;
-	/*
-	 * A restore has read the inventory already (cr-restore.c); files
-	 * collected without one (unit tests) have nothing to unlock.
-	 */
-	if (faccessat(img_dir_fd(dir), "inventory.img", F_OK, 0) && errno == ENOENT)
-		return 0;
-	r = read_inventory(dir, &ie);
-	if (r)
-		return r;
-	rst.tcp_close = ie->has_tcp_close && ie->tcp_close;
-	net_unlock_setup(ie->has_network_lock_method ? ie->network_lock_method : INVENTORY_NETLOCK_IPTABLES,
-			 ie->dump_criu_run_id);
-	return 0;
-}
-
-static bool is_connection(const InetSkEntry *ie)
-{
-	return ie->proto == IPPROTO_TCP && ie->dst_port && ie->state != ST_CLOSE && ie->state != ST_LISTEN;
-}
-
-static int inet_collect(struct file_desc *d)
-{
-	const InetSkEntry *ie = d->fe->isk;
-	unsigned int words;
-	struct inet_priv *pv;
-	int r;
-
-	if (!ie || !ie->opts)
-		return pr_err_ret(-EINVAL, "files.img: inet socket entry %u has no socket part", d->id);
-	words = ie->family == AF_INET ? 1 : ie->family == AF_INET6 ? 4 : 0;
-	if (!words || ie->n_src_addr < words || ie->n_dst_addr < words) {
-		pr_err("files.img: inet socket %u: family %u with %zu/%zu address words\n", d->id, ie->family,
-		       ie->n_src_addr, ie->n_dst_addr);
-		return -EINVAL;
-	}
-	if (!(ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) &&
-	    !(ie->type == SOCK_DGRAM && (ie->proto == IPPROTO_UDP || ie->proto == IPPROTO_UDPLITE))) {
-		pr_err("inet socket %u: type %u protocol %u: not supported\n", d->id, ie->type, ie->proto);
-		return -EOPNOTSUPP;
-	}
-	pv = xzalloc(sizeof(*pv));
-	if (!pv)
-		return -ENOMEM;
-	d->priv = pv;
-	if (!is_connection(ie))
-		return 0;
-	if (opts.tcp_close || rst.tcp_close) {
-		pv->closed = true;
-	} else if (!opts.tcp_established_ok) {
-		pr_err("Connected TCP socket in the images (socket %u, port %u -> %u): restore with "
-		       "--tcp-established, or --tcp-close to restore it closed\n",
-		       ie->ino, ie->src_port, ie->dst_port);
-		return -EOPNOTSUPP;
-	} else if (!repairable(ie->state)) {
-		pr_err("inet socket %u: TCP connection in state %s: not supported\n", ie->ino, state_name(ie->state));
-		return -EOPNOTSUPP;
-	} else {
-		pv->conn = true;
-		if (files_grow((void **)&rst.streams, &rst.max_streams, rst.nr_streams + 1, sizeof(*rst.streams)))
-			return -ENOMEM;
-		r = tcp_restore_read(rst.dir, ie->ino, &pv->stream);
-		if (r)
-			return r;
-		rst.streams[rst.nr_streams++] = pv->stream;
-	}
-	if (!rst.tcp_close) {
-		/* The dump locked it: lift the lock once the tree runs. */
-		struct net_conn c = { .family = ie->family, .sport = ie->src_port, .dport = ie->dst_port };
-
-		memcpy(c.src, ie->src_addr, words * 4);
-		memcpy(c.dst, ie->dst_addr, words * 4);
-		r = net_unlock_add(&c);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-static void restore_sk_opts(int sk, const SkOptsEntry *o, const char *name)
-{
-	struct timeval tv;
-
-#define SET(opt, val)                                                                                     \
-	do {                                                                                              \
-		if (set_int(sk, SOL_SOCKET, opt, (int)(val)))                                             \
-			pr_warn("%s: can't set " #opt " to %d: %s\n", name, (int)(val), strerror(errno)); \
-	} while (0)
-	/* The kernel doubles what it is given, and getsockopt() read the doubled value. */
-	SET(SO_SNDBUFFORCE, o->so_sndbuf / 2);
-	SET(SO_RCVBUFFORCE, o->so_rcvbuf / 2);
-	/* Setting a size locks it; the dumped locks say whether it was the task's choice. */
-	if (o->has_so_buf_lock)
-		SET(SO_BUF_LOCK, o->so_buf_lock);
-	if (o->so_snd_tmo_sec || o->so_snd_tmo_usec) {
-		tv = (struct timeval){ .tv_sec = o->so_snd_tmo_sec, .tv_usec = o->so_snd_tmo_usec };
-		if (setsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
-			pr_warn("%s: can't set SO_SNDTIMEO: %s\n", name, strerror(errno));
-	}
-	if (o->so_rcv_tmo_sec || o->so_rcv_tmo_usec) {
-		tv = (struct timeval){ .tv_sec = o->so_rcv_tmo_sec, .tv_usec = o->so_rcv_tmo_usec };
-		if (setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-			pr_warn("%s: can't set SO_RCVTIMEO: %s\n", name, strerror(errno));
-	}
-	if (o->has_so_priority && o->so_priority)
-		SET(SO_PRIORITY, o->so_priority);
-	if (o->has_so_rcvlowat && o->so_rcvlowat != 1)
-		SET(SO_RCVLOWAT, o->so_rcvlowat);
-	if (o->has_so_mark && o->so_mark)
-		SET(SO_MARK, o->so_mark);
-	if (o->has_so_dontroute && o->so_dontroute)
-		SET(SO_DONTROUTE, 1);
-	if (o->has_so_no_check && o->so_no_check)
-		SET(SO_NO_CHECK, 1);
-	if (o->has_so_broadcast && o->so_broadcast)
-		SET(SO_BROADCAST, 1);
-	if (o->has_so_keepalive && o->so_keepalive)
-		SET(SO_KEEPALIVE, 1);
-	if (o->has_so_oobinline && o->so_oobinline)
-		SET(SO_OOBINLINE, 1);
-#undef SET
-	if (o->has_so_linger) {
-		struct linger ll = { .l_onoff = 1, .l_linger = o->so_linger };
-
-		if (setsockopt(sk, SOL_SOCKET, SO_LINGER, &ll, sizeof(ll)))
-			pr_warn("%s: can't set SO_LINGER: %s\n", name, strerror(errno));
-	}
-	if (o->n_so_filter) {
-		struct sock_fprog prog = { .len = o->n_so_filter, .filter = (struct sock_filter *)o->so_filter };
-
-		if (setsockopt(sk, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
-			pr_warn("%s: can't attach its socket filter (%zu blocks): %s\n", name, o->n_so_filter,
-				strerror(errno));
-	}
-}
-
-static void restore_ip_opts(int sk, const InetSkEntry *ie, const char *name)
-{
-	const IpOptsEntry *io = ie->ip_opts;
-	int v;
-
-	if (!io)
-		return;
-	if (io->has_freebind && io->freebind && set_int(sk, SOL_IP, IP_FREEBIND, 1))
-		pr_warn("%s: can't set IP_FREEBIND: %s\n", name, strerror(errno));
-	if (ie->family != AF_INET)
-		return;
-	if (io->has_tos && io->tos && set_int(sk, SOL_IP, IP_TOS, io->tos))
-		pr_warn("%s: can't set IP_TOS %#x: %s\n", name, io->tos, strerror(errno));
-	/* Only a TTL the task chose: the default one follows the host. */
-	if (io->has_ttl && !get_int(sk, SOL_IP, IP_TTL, &v) && (uint32_t)v != io->ttl &&
-	    set_int(sk, SOL_IP, IP_TTL, io->ttl))
-		pr_warn("%s: can't set IP_TTL %u: %s\n", name, io->ttl, strerror(errno));
-	if (io->has_pktinfo && io->pktinfo && set_int(sk, SOL_IP, IP_PKTINFO, 1))
-		pr_warn("%s: can't set IP_PKTINFO: %s\n", name, strerror(errno));
-}
-
-/* Bind @sk where the dump found it (SO_REUSEADDR on meanwhile). */
-static int bind_sk(int sk, const InetSkEntry *ie, unsigned int ifindex)
-{
-	union inet_addr a;
-	socklen_t len = inet_make_addr(&a, ie->family, ie->src_port, ie->src_addr, ifindex);
-	bool freebind = ie->family == AF_INET6 && !(ie->ip_opts && ie->ip_opts->freebind);
-
-	/* A new IPv6 address may still be tentative: bind anyway. */
-	if (freebind && set_int(sk, SOL_IP, IP_FREEBIND, 1))
-		pr_warn("can't set IP_FREEBIND for the bind: %s\n", strerror(errno));
-	if (bind(sk, &a.sa, len))
-		return pr_err_ret(-errno, "can't bind inet socket %u to port %u", ie->ino, ie->src_port);
-	if (freebind)
-		set_int(sk, SOL_IP, IP_FREEBIND, 0);
-	return 0;
-}
-
-static int open_sk(struct file_desc *d, int sk)
-{
-	const InetSkEntry *ie = d->fe->isk;
-	struct inet_priv *pv = d->priv;
-	unsigned int ifindex = 0;
-	const char *name;
-	char buf[64];
-	int r;
-
-	snprintf(buf, sizeof(buf), "inet socket %u", ie->ino);
-	name = buf;
-	if (ie->ifname) {
-		ifindex = if_nametoindex(ie->ifname);
-		if (!ifindex)
-			return pr_err_ret(-ENODEV, "%s: no interface %s to bind to", name, ie->ifname);
-	}
-	if (ie->family == AF_INET6 && ie->has_v6only && ie->v6only && set_int(sk, SOL_IPV6, IPV6_V6ONLY, 1))
-		return pr_err_ret(-errno, "%s: can't set IPV6_V6ONLY", name);
-	if (ie->opts->so_bound_dev &&
-	    setsockopt(sk, SOL_SOCKET, SO_BINDTODEVICE, ie->opts->so_bound_dev, strlen(ie->opts->so_bound_dev)))
-		return pr_err_ret(-errno, "%s: can't bind to device %s", name, ie->opts->so_bound_dev);
-
-	if (pv->conn) {
-		r = tcp_restore_connection(sk, ie, pv->stream, ifindex);
-		if (r) {
-			pr_err("%s: can't rebuild connection %u -> %u\n", name, ie->src_port, ie->dst_port);
-			return r;
-		}
-		/*
-		 * The peer had closed its end: its FIN is acknowledged (the
-		 * receive sequence counts it) and reads end once the queued
-		 * bytes are read.  The socket says ESTABLISHED, not
-		 * CLOSE_WAIT; its own close() then sends its FIN as usual.
-		 */
-		if (tcp_state_fin_received(ie->state) && shutdown(sk, SHUT_RD))
-			return pr_err_ret(-errno, "%s: can't mark the end of the peer's data", name);
-	} else if (pv->closed) {
-		pr_info("%s: connection %u -> %u restored closed (--tcp-close)\n", name, ie->src_port, ie->dst_port);
-	} else {
-		r = set_int(sk, SOL_SOCKET, SO_REUSEADDR, 1);
-		if (!r && ie->opts->has_so_reuseport && ie->opts->so_reuseport)
-			r = set_int(sk, SOL_SOCKET, SO_REUSEPORT, 1);
-		if (r)
-			return pr_err_ret(r, "%s: can't set SO_REUSEADDR", name);
-		if (ie->src_port) {
-			r = bind_sk(sk, ie, ifindex);
-			if (r)
-				return r;
-		}
-		if (ie->state == ST_LISTEN && listen(sk, ie->backlog))
-			return pr_err_ret(-errno, "%s: can't listen (backlog %u)", name, ie->backlog);
-		if (ie->proto != IPPROTO_TCP && ie->dst_port) {
-			union inet_addr a;
-			socklen_t len = inet_make_addr(&a, ie->family, ie->dst_port, ie->dst_addr, 0);
-
-			if (connect(sk, &a.sa, len))
-				return pr_err_ret(-errno, "%s: can't connect to port %u", name, ie->dst_port);
-		}
-		if (ie->has_shutdown && ie->shutdown) {
-			int how = ie->shutdown == SK_SHUTDOWN__BOTH   ? SHUT_RDWR
-				  : ie->shutdown == SK_SHUTDOWN__READ ? SHUT_RD
-								      : SHUT_WR;
-
-			if (shutdown(sk, how) && errno != ENOTCONN)
-				return pr_err_ret(-errno, "%s: can't shut it down", name);
-		}
-		r = set_int(sk, SOL_SOCKET, SO_REUSEADDR, ie->opts->has_reuseaddr && ie->opts->reuseaddr);
-		if (r)
-			return pr_err_ret(r, "%s: can't set SO_REUSEADDR back", name);
-	}
-	/* IP_TOS sets the priority too: the dumped priority comes after it. */
-	restore_ip_opts(sk, ie, name);
-	restore_sk_opts(sk, ie->opts, name);
-	if (ie->tcp_opts)
-		tcp_restore_opts(sk, ie->tcp_opts);
-	if (fcntl(sk, F_SETFL, ie->flags & ~O_ACCMODE))
-		return pr_err_ret(-errno, "%s: can't set its flags %#x", name, ie->flags);
-	return restore_fown(sk, ie->fown, name);
-}
-
-/* Keep an fd of criu's on connection @sk (above the tasks' fds) until inet_resume_connections(). */
-static int hold_connection(int sk, const InetSkEntry *ie, const struct inet_priv *pv)
-{
-	struct held_conn *h;
-
-	if (files_grow((void **)&rst.held, &rst.max_held, rst.nr_held + 1, sizeof(*rst.held)))
-		return -ENOMEM;
-	h = &rst.held[rst.nr_held];
-	h->fd = fcntl(sk, F_DUPFD_CLOEXEC, files_service_fd_base());
-	if (h->fd < 0)
-		return pr_err_ret(-errno, "inet socket %u: can't keep an fd on the connection", ie->ino);
-	h->ie = ie;
-	h->stream = pv->stream;
-	rst.nr_held++;
-	return 0;
-}
-
-static int inet_open(struct file_desc *d, int *fd)
-{
-	const InetSkEntry *ie = d->fe->isk;
-	struct inet_priv *pv = d->priv;
-	int sk, r;
-
-	sk = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
-	if (sk < 0)
-		return pr_err_ret(-errno, "can't make a socket for inet socket %u", ie->ino);
-	r = open_sk(d, sk);
-	if (!r && pv->conn)
-		r = hold_connection(sk, ie, pv);
-	if (r) {
-		/* A socket still in repair mode closes without a word to the peer. */
-		close(sk);
-		return r;
-	}
-	*fd = sk;
-	return 0;
-}
-
-int inet_resume_connections(void)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < rst.nr_held; i++) {
-		struct held_conn *h = &rst.held[i];
-		const SkOptsEntry *so = h->ie->opts;
-
-		if (!r)
-			r = tcp_restore_finish(h->fd, h->stream, h->ie);
-		/* Leaving repair mode cleared SO_REUSEADDR. */
-		if (!r && so->has_reuseaddr && so->reuseaddr && set_int(h->fd, SOL_SOCKET, SO_REUSEADDR, 1))
-			pr_warn("inet socket %u: can't set SO_REUSEADDR: %s\n", h->ie->ino, strerror(errno));
-		if (!r)
-			pr_info("inet socket %u: connection %u -> %u resumed\n", h->ie->ino, h->ie->src_port,
-				h->ie->dst_port);
-		close(h->fd);
-		h->fd = -1;
-	}
-	rst.nr_held = 0;
-	return r;
-}
-
-static void inet_restore_fini(void)
-{
-	/* Connections never resumed (a failed restore): closed in repair mode, silently. */
-	for (size_t i = 0; i < rst.nr_held; i++)
-		if (rst.held[i].fd >= 0)
-			close(rst.held[i].fd);
-	free(rst.held);
-	/* d->priv itself is freed by files.c. */
-	for (size_t i = 0; i < rst.nr_streams; i++)
-		free(rst.streams[i]);
-	free(rst.streams);
-	memset(&rst, 0, sizeof(rst));
 }
 
 const struct fd_kind inet_sk_kind = {

@@ -63,18 +63,6 @@ static struct {
 	size_t nr, max;
 } dmp;
 
-static int set_int(int sk, int level, int opt, int val)
-{
-	return setsockopt(sk, level, opt, &val, sizeof(val)) ? -errno : 0;
-}
-
-static int get_int(int sk, int level, int opt, int *val)
-{
-	socklen_t len = sizeof(*val);
-
-	return getsockopt(sk, level, opt, val, &len) ? -errno : 0;
-}
-
 bool tcp_state_fin_sent(unsigned int st)
 {
 	return st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 || st == TCP_LAST_ACK || st == TCP_CLOSING;
@@ -89,30 +77,30 @@ int tcp_dump_opts(int sk, TcpOptsEntry *to)
 {
 	int v, r;
 
-	r = get_int(sk, SOL_TCP, TCP_NODELAY, &v);
+	r = inet_get_int(sk, SOL_TCP, TCP_NODELAY, &v);
 	if (r)
 		return r;
 	if (v) {
 		to->has_nodelay = true;
 		to->nodelay = true;
 	}
-	r = get_int(sk, SOL_TCP, TCP_CORK, &v);
+	r = inet_get_int(sk, SOL_TCP, TCP_CORK, &v);
 	if (r)
 		return r;
 	if (v) {
 		to->has_cork = true;
 		to->cork = true;
 	}
-	r = get_int(sk, SOL_TCP, TCP_KEEPCNT, &v);
+	r = inet_get_int(sk, SOL_TCP, TCP_KEEPCNT, &v);
 	if (!r) {
 		to->has_keepcnt = true;
 		to->keepcnt = v;
-		r = get_int(sk, SOL_TCP, TCP_KEEPIDLE, &v);
+		r = inet_get_int(sk, SOL_TCP, TCP_KEEPIDLE, &v);
 	}
 	if (!r) {
 		to->has_keepidle = true;
 		to->keepidle = v;
-		r = get_int(sk, SOL_TCP, TCP_KEEPINTVL, &v);
+		r = inet_get_int(sk, SOL_TCP, TCP_KEEPINTVL, &v);
 	}
 	if (!r) {
 		to->has_keepintvl = true;
@@ -124,15 +112,15 @@ int tcp_dump_opts(int sk, TcpOptsEntry *to)
 void tcp_restore_opts(int sk, const TcpOptsEntry *to)
 {
 	/* Best effort, each said in the log: none of them decides correctness. */
-	if (to->has_keepcnt && set_int(sk, SOL_TCP, TCP_KEEPCNT, to->keepcnt))
+	if (to->has_keepcnt && inet_set_int(sk, SOL_TCP, TCP_KEEPCNT, to->keepcnt))
 		pr_warn("can't set TCP_KEEPCNT %u: %s\n", to->keepcnt, strerror(errno));
-	if (to->has_keepidle && set_int(sk, SOL_TCP, TCP_KEEPIDLE, to->keepidle))
+	if (to->has_keepidle && inet_set_int(sk, SOL_TCP, TCP_KEEPIDLE, to->keepidle))
 		pr_warn("can't set TCP_KEEPIDLE %u: %s\n", to->keepidle, strerror(errno));
-	if (to->has_keepintvl && set_int(sk, SOL_TCP, TCP_KEEPINTVL, to->keepintvl))
+	if (to->has_keepintvl && inet_set_int(sk, SOL_TCP, TCP_KEEPINTVL, to->keepintvl))
 		pr_warn("can't set TCP_KEEPINTVL %u: %s\n", to->keepintvl, strerror(errno));
-	if (to->has_nodelay && to->nodelay && set_int(sk, SOL_TCP, TCP_NODELAY, 1))
+	if (to->has_nodelay && to->nodelay && inet_set_int(sk, SOL_TCP, TCP_NODELAY, 1))
 		pr_warn("can't set TCP_NODELAY: %s\n", strerror(errno));
-	if (to->has_cork && to->cork && set_int(sk, SOL_TCP, TCP_CORK, 1))
+	if (to->has_cork && to->cork && inet_set_int(sk, SOL_TCP, TCP_CORK, 1))
 		pr_warn("can't set TCP_CORK: %s\n", strerror(errno));
 }
 
@@ -144,7 +132,7 @@ static int peek_queue(int sk, int q, uint8_t *buf, uint32_t len, const char *wha
 	ssize_t n;
 	int r;
 
-	r = set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
+	r = inet_set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
 	if (r)
 		return pr_err_ret(r, "%s: can't select the %s queue", what, q == TCP_RECV_QUEUE ? "receive" : "send");
 	if (!len)
@@ -166,9 +154,9 @@ static int queue_seq(int sk, int q, uint32_t *seq)
 {
 	int v, r;
 
-	r = set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
+	r = inet_set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
 	if (!r)
-		r = get_int(sk, SOL_TCP, TCP_QUEUE_SEQ, &v);
+		r = inet_get_int(sk, SOL_TCP, TCP_QUEUE_SEQ, &v);
 	if (!r)
 		*seq = (uint32_t)v;
 	return r;
@@ -208,7 +196,7 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 		r = queue_seq(sk, TCP_SEND_QUEUE, &te->outq_seq);
 	if (r)
 		return pr_err_ret(r, "%s: can't read the queue sequence numbers", what);
-	r = get_int(sk, SOL_TCP, TCP_MAXSEG, &v);
+	r = inet_get_int(sk, SOL_TCP, TCP_MAXSEG, &v);
 	if (r)
 		return pr_err_ret(r, "%s: can't read the MSS", what);
 	te->mss_clamp = v;
@@ -217,7 +205,7 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 	te->has_rcv_wscale = true;
 	te->rcv_wscale = ti.tcpi_rcv_wscale;
 	if (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) {
-		r = get_int(sk, SOL_TCP, TCP_TIMESTAMP, &v);
+		r = inet_get_int(sk, SOL_TCP, TCP_TIMESTAMP, &v);
 		if (r)
 			return pr_err_ret(r, "%s: can't read the timestamp", what);
 		te->has_timestamp = true;
@@ -252,7 +240,7 @@ static int read_state(int sk, TcpStreamEntry *te, uint8_t **data, unsigned int *
 	r = peek_queue(sk, TCP_RECV_QUEUE, *data, inq, what);
 	if (!r)
 		r = peek_queue(sk, TCP_SEND_QUEUE, *data + inq, outq, what);
-	set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	inet_set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 	return r;
 }
 
@@ -275,7 +263,7 @@ int tcp_dump_connection(int lfd, uint32_t ino, const struct net_conn *c, const c
 	if (d->fd < 0)
 		return pr_err_ret(-errno, "%s: can't keep an fd on the socket", what);
 	dmp.nr++;
-	r = set_int(d->fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
+	r = inet_set_int(d->fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
 	if (r) {
 		close(d->fd);
 		d->fd = -1;
@@ -337,7 +325,7 @@ void tcp_dump_repair_off(void)
 
 		if (d->fd < 0)
 			continue;
-		if (set_int(d->fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF))
+		if (inet_set_int(d->fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF))
 			pr_err("socket %u: can't leave repair mode: %s\n", d->ino, strerror(errno));
 		else
 			pr_info("socket %u left repair mode\n", d->ino);
@@ -435,9 +423,9 @@ static uint32_t fin_sent(const InetSkEntry *ie)
 
 static int set_queue_seq(int sk, int q, uint32_t seq)
 {
-	int r = set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
+	int r = inet_set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
 
-	return r ?: set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)seq);
+	return r ?: inet_set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)seq);
 }
 
 /* Write @len bytes into queue @q (repair mode) or, with @q < 0, as plain data. */
@@ -446,7 +434,7 @@ static int fill_queue(int sk, int q, const uint8_t *buf, uint32_t len)
 	int r;
 
 	if (q >= 0) {
-		r = set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
+		r = inet_set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, q);
 		if (r)
 			return r;
 	}
@@ -477,7 +465,7 @@ static int repair_options(int sk, const struct tcp_stream_rst *s)
 		o[n++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
 	if (setsockopt(sk, SOL_TCP, TCP_REPAIR_OPTIONS, o, n * sizeof(o[0])))
 		return -errno;
-	if ((s->opt_mask & TCPI_OPT_TIMESTAMPS) && set_int(sk, SOL_TCP, TCP_TIMESTAMP, (int)s->timestamp))
+	if ((s->opt_mask & TCPI_OPT_TIMESTAMPS) && inet_set_int(sk, SOL_TCP, TCP_TIMESTAMP, (int)s->timestamp))
 		return -errno;
 	return 0;
 }
@@ -492,8 +480,8 @@ static void grow_buffer(int sk, int opt, int force, uint32_t queued)
 	uint64_t want = min(4ULL * queued + 65536, (uint64_t)INT32_MAX / 2);
 	int v;
 
-	if (queued && !get_int(sk, SOL_SOCKET, opt, &v) && (uint64_t)v < want)
-		set_int(sk, SOL_SOCKET, force, (int)want);
+	if (queued && !inet_get_int(sk, SOL_SOCKET, opt, &v) && (uint64_t)v < want)
+		inet_set_int(sk, SOL_SOCKET, force, (int)want);
 }
 
 int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_stream_rst *s, unsigned int ifindex)
@@ -504,7 +492,7 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 
 	slen = inet_make_addr(&src, ie->family, ie->src_port, ie->src_addr, ifindex);
 	dlen = inet_make_addr(&dst, ie->family, ie->dst_port, ie->dst_addr, 0);
-	r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
+	r = inet_set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
 	if (r)
 		return pr_err_ret(r, "can't put the new socket into repair mode (needs CAP_NET_ADMIN)");
 	r = set_queue_seq(sk, TCP_RECV_QUEUE, s->inq_seq - s->inq_len);
@@ -519,20 +507,20 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 	 * connection sends 536-byte segments.  TCP_MAXSEG takes at most
 	 * 32767 (loopback's 65495 is cut to that).  Cleared again below.
 	 */
-	if (s->mss_clamp && set_int(sk, SOL_TCP, TCP_MAXSEG, (int)min(s->mss_clamp, 32767u)))
+	if (s->mss_clamp && inet_set_int(sk, SOL_TCP, TCP_MAXSEG, (int)min(s->mss_clamp, 32767u)))
 		pr_warn("can't preset the MSS to %u: %s\n", s->mss_clamp, strerror(errno));
 	/* In repair mode the port is taken even if other sockets hold it. */
 	if (bind(sk, &src.sa, slen))
 		return pr_err_ret(-errno, "can't bind to port %u", ie->src_port);
 	if (ie->state == TCP_SYN_SENT) {
 		/* Connecting: the SYN goes again once the lock is lifted (tcp_restore_finish()). */
-		set_int(sk, SOL_TCP, TCP_MAXSEG, 0);
+		inet_set_int(sk, SOL_TCP, TCP_MAXSEG, 0);
 		pr_info("connection %u -> %u being made: its SYN goes again at resume\n", ie->src_port, ie->dst_port);
 		return 0;
 	}
 	if (connect(sk, &dst.sa, dlen))
 		return pr_err_ret(-errno, "can't connect (in repair mode) to port %u", ie->dst_port);
-	set_int(sk, SOL_TCP, TCP_MAXSEG, 0);
+	inet_set_int(sk, SOL_TCP, TCP_MAXSEG, 0);
 	r = repair_options(sk, s);
 	if (r)
 		return pr_err_ret(r, "can't set the TCP options (mss %u, mask %#x)", s->mss_clamp, s->opt_mask);
@@ -540,7 +528,7 @@ int tcp_restore_connection(int sk, const InetSkEntry *ie, const struct tcp_strea
 	r = fill_queue(sk, TCP_RECV_QUEUE, s->data, s->inq_len);
 	if (r)
 		return pr_err_ret(r, "can't refill the receive queue (%u bytes)", s->inq_len);
-	set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	inet_set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 	if (s->has_window && setsockopt(sk, SOL_TCP, TCP_REPAIR_WINDOW, &s->win, sizeof(s->win)))
 		return pr_err_ret(-errno, "can't set the window");
 	pr_info("connection %u -> %u restored in repair mode, %u bytes received; %u to send\n", ie->src_port,
@@ -559,7 +547,7 @@ static int resume_connect(int sk, const InetSkEntry *ie)
 	socklen_t dlen = inet_make_addr(&dst, ie->family, ie->dst_port, ie->dst_addr, 0);
 	int fl = fcntl(sk, F_GETFL), r;
 
-	r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+	r = inet_set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
 	if (r)
 		return pr_err_ret(r, "fd %d: can't take the socket out of repair mode", sk);
 	if (fl < 0 || fcntl(sk, F_SETFL, fl | O_NONBLOCK))
@@ -584,8 +572,8 @@ int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const InetSkEntry
 	r = fill_queue(sk, TCP_SEND_QUEUE, s->data + s->inq_len, sent);
 	if (r)
 		return pr_err_ret(r, "fd %d: can't refill the send queue (%u bytes)", sk, sent);
-	set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
-	r = set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+	inet_set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	r = inet_set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
 	if (r)
 		return pr_err_ret(r, "fd %d: can't take the connection out of repair mode", sk);
 	/* Never sent: plain data, it goes out once the lock lets it pass. */
@@ -601,9 +589,9 @@ int tcp_restore_finish(int sk, const struct tcp_stream_rst *s, const InetSkEntry
 		return pr_err_ret(-errno, "fd %d: can't send the FIN again", sk);
 	/* The task's own send buffer size (grow_buffer() changed it). */
 	if (s->outq_len) {
-		set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, so->so_sndbuf / 2);
+		inet_set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, so->so_sndbuf / 2);
 		if (so->has_so_buf_lock)
-			set_int(sk, SOL_SOCKET, SO_BUF_LOCK, so->so_buf_lock);
+			inet_set_int(sk, SOL_SOCKET, SO_BUF_LOCK, so->so_buf_lock);
 	}
 	return 0;
 }

@@ -17,6 +17,36 @@
 
 struct img_dir;
 
+/* TCP states, as the kernel and the image number them. */
+enum tcp_state {
+	TCP_ST_ESTABLISHED = 1,
+	TCP_ST_SYN_SENT,
+	TCP_ST_SYN_RECV,
+	TCP_ST_FIN_WAIT1,
+	TCP_ST_FIN_WAIT2,
+	TCP_ST_TIME_WAIT,
+	TCP_ST_CLOSE,
+	TCP_ST_CLOSE_WAIT,
+	TCP_ST_LAST_ACK,
+	TCP_ST_LISTEN,
+	TCP_ST_CLOSING,
+};
+
+/* May a connection in TCP state @st be dumped through repair mode? */
+bool inet_state_repairable(unsigned int st);
+/* "ESTABLISHED"... for messages. */
+const char *inet_state_name(unsigned int st);
+/* setsockopt/getsockopt of an int: 0 or -errno. */
+int inet_set_int(int sk, int level, int opt, int val);
+int inet_get_int(int sk, int level, int opt, int *val);
+
+/* The INETSK kind's restore side (sk-inet-restore.c). */
+struct file_desc;
+int inet_collect_images(struct img_dir *dir);
+int inet_collect(struct file_desc *d);
+int inet_open(struct file_desc *d, int *fd);
+void inet_restore_fini(void);
+
 /* A socket address of either family. */
 union inet_addr {
 	struct sockaddr sa;
