@@ -7,10 +7,12 @@
  *      seized task, again and again until a whole pass finds no new task
  *      (tasks that fork or exit meanwhile), within --timeout
  *   -> check every task (namespaces, sessions, groups, terminals) and give
- *      each its kernel object ids (kcmp: shared fd tables, fs info)
+ *      each its kernel object ids (kcmp: shared fd tables, fs info, and a
+ *      child sharing its parent's memory and signal handlers)
  *   -> each live task in turn: smaps + pagemap, its fds (files.h), infect,
  *      task state and threads from the parasite, page contents, cure;
- *      core, mm, ids, fs images.  A zombie gets its core only (state
+ *      core, mm, ids, fs images.  A child sharing its parent's memory
+ *      gets no mm or pages of its own.  A zombie gets its core only (state
  *      TASK_DEAD and its exit code, as CRIU writes it).
  *   -> once for the tree: shared memory contents, files.img, pstree,
  *      seccomp, inventory images
@@ -322,10 +324,48 @@ static long kcmp(pid_t a, pid_t b, int type)
 }
 
 /*
+ * A process sharing memory (CLONE_VM) with another without being its
+ * thread: restorable when it is a child of that process, shares its
+ * signal handlers, fd table and fs info too, has one thread and no
+ * children (its parent's restorer creates it once the memory is back).
+ * Anything else is refused by name.
+ */
+static int check_vm_child(struct dump_tree *tr, struct dump_task *t, struct dump_task *o)
+{
+	const char *why = NULL;
+
+	if (o->pid != t->ppid)
+		why = "it is not its child";
+	else if (o->vm_child)
+		why = "the parent shares memory with its own parent";
+	else if (t->ids.sighand_id != o->ids.sighand_id)
+		why = "not their signal handlers (CLONE_SIGHAND)";
+	else if (t->ids.files_id != o->ids.files_id)
+		why = "not their fd table (CLONE_FILES)";
+	else if (t->ids.fs_id != o->ids.fs_id)
+		why = "not their fs info (CLONE_FS)";
+	else if (compel_task(t->ctl)->nr_threads != 1)
+		why = "the child has threads";
+	else if (t->stat.sid != o->stat.sid || t->stat.pgid != o->stat.pgid)
+		why = "the child is not in its parent's session and process group";
+	for (size_t i = 0; !why && i < tr->n; i++)
+		if (tr->v[i]->ppid == t->pid)
+			why = "the child has children of its own";
+	if (why) {
+		pr_err("processes %d and %d share their memory (CLONE_VM), but %s: not supported\n", (int)o->pid,
+		       (int)t->pid, why);
+		return -EOPNOTSUPP;
+	}
+	t->vm_child = true;
+	pr_info("process %d shares the memory and signal handlers of its parent %d\n", (int)t->pid, (int)o->pid);
+	return 0;
+}
+
+/*
  * vm, files, fs and sighand ids: the same id where two tasks share the
  * object (kcmp says equal), else the next of its kind.  Processes sharing
- * memory or signal handlers (CLONE_VM, CLONE_SIGHAND without threads)
- * can't be restored: refused by name.
+ * memory and signal handlers (CLONE_VM|CLONE_SIGHAND without threads) are
+ * checked by check_vm_child().
  */
 static int assign_ids(struct dump_tree *tr)
 {
@@ -334,7 +374,7 @@ static int assign_ids(struct dump_tree *tr)
 	uint32_t next[4] = { DUMP_ID_TASK, DUMP_ID_TASK, DUMP_ID_TASK, DUMP_ID_TASK };
 
 	for (size_t i = 0; i < tr->n; i++) {
-		struct dump_task *t = tr->v[i];
+		struct dump_task *t = tr->v[i], *vm_with = NULL;
 		uint32_t *id[4] = { &t->ids.vm_id, &t->ids.files_id, &t->ids.fs_id, &t->ids.sighand_id };
 
 		task_kobj_ids_entry__init(&t->ids);
@@ -358,17 +398,20 @@ static int assign_ids(struct dump_tree *tr)
 				}
 				if (r)
 					continue;
-				if (k == 0 || k == 3) {
-					pr_err("processes %d and %d share their %s: not supported\n", (int)o->pid,
-					       (int)t->pid, names[k]);
-					return -EOPNOTSUPP;
-				}
+				if (k == 0)
+					vm_with = o;
 				*id[k] = *oid[k];
 				pr_info("process %d shares the %s of process %d (id %u)\n", (int)t->pid, names[k],
 					(int)o->pid, *id[k]);
 			}
 			if (!*id[k])
 				*id[k] = next[k]++;
+		}
+		if (vm_with) {
+			int r = check_vm_child(tr, t, vm_with);
+
+			if (r)
+				return r;
 		}
 		dump_fill_ns_ids(&t->ids);
 	}
@@ -419,6 +462,42 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 	return r ?: c;
 }
 
+/*
+ * A child sharing its parent's memory: its fds (its parent's table), its
+ * task state and threads from the parasite, its core and ids; its memory
+ * was dumped with its parent's.
+ */
+static int dump_vm_child(struct dump_task *t, struct img_dir *dir)
+{
+	CoreEntry *core;
+	int r, c, ret = 0;
+
+	r = dump_task_files(t->ctl, t->pid, t->ids.files_id, dir);
+	if (r)
+		return r;
+	r = compel_infect(t->ctl, &criu_parasite_blob, PARASITE_ARGS_SIZE);
+	if (r)
+		return pr_err_ret(r, "can't infect process %d", (int)t->pid);
+	r = compel_rpc(t->ctl, 0, PARASITE_CMD_TASK_STATE, &ret);
+	if (!r && ret)
+		r = pr_err_ret(ret, "the parasite can't read the state of process %d", (int)t->pid);
+	if (!r)
+		memcpy(&t->ps, compel_args(t->ctl), sizeof(t->ps));
+	if (!r)
+		r = dump_thread_cores(t, dir);
+	c = compel_cure(t->ctl);
+	if (c)
+		pr_err("can't cure process %d: %s\n", (int)t->pid, strerror(-c));
+	r = r ?: c;
+	if (!r)
+		r = dump_task_core(t, &core);
+	if (!r)
+		r = img_write_one(dir, CR_IMG_CORE, t->pid, core);
+	if (!r)
+		r = img_write_one(dir, CR_IMG_IDS, t->pid, &t->ids);
+	return r;
+}
+
 static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats *st, uint32_t pages_id)
 {
 	struct mem_dump md;
@@ -428,6 +507,8 @@ static int dump_one(struct dump_task *t, struct img_dir *dir, struct dump_stats 
 	int r;
 
 	pr_info("dumping process %d (%s)%s\n", (int)t->pid, t->stat.comm, t->stopped ? ", stopped" : "");
+	if (t->vm_child)
+		return dump_vm_child(t, dir);
 	r = mem_dump_collect(t->pid, &md);
 	if (r)
 		goto out;
@@ -671,7 +752,8 @@ static int dump_tree(struct dump_tree *tr, struct img_dir *dir, struct dump_stat
 	if (!r)
 		r = assign_ids(tr);
 	for (size_t i = 0; !r && i < tr->n; i++)
-		r = tr->v[i]->zombie ? dump_zombie(tr->v[i], dir) : dump_one(tr->v[i], dir, st, pages_id++);
+		r = tr->v[i]->zombie ? dump_zombie(tr->v[i], dir)
+				     : dump_one(tr->v[i], dir, st, tr->v[i]->vm_child ? 0 : pages_id++);
 	if (!r)
 		r = shmem_dump_contents(dir, pages_id, &st->pages_written);
 	if (!r)

@@ -13,7 +13,9 @@
  *      made and filled, everything the tasks inherit moved above the
  *      service-fd base (files.h, shmem.h)
  *   -> the root created with clone3(set_tid); each task forks its own
- *      children (restore-task.c), so the tree grows in parallel
+ *      children (restore-task.c), so the tree grows in parallel; a child
+ *      sharing its parent's memory and signal handlers is created by the
+ *      parent's restorer, and seized with its parent
  *   -> criu waits for every live task's restorer to report on its status
  *      pipe, seizes it (compel), unmaps the restorer, loads its registers,
  *      extended state and signal mask, and keeps it seized
@@ -103,6 +105,17 @@ static int read_task(struct img_dir *dir, const InventoryEntry *ie, struct resto
 	     (a->has_user_ns_id && a->user_ns_id != b->user_ns_id)))
 		return pr_err_ret(-EOPNOTSUPP, "process %d was in namespaces of its own: not supported yet",
 				  (int)t->pid);
+	if (t->parent && t->parent->kind == RT_ALIVE && t->ids->vm_id == t->parent->ids->vm_id) {
+		/* its memory is its parent's: made by the parent's restorer (restore-task.c) */
+		if (t->ids->sighand_id != t->parent->ids->sighand_id || t->ids->files_id != t->parent->ids->files_id ||
+		    t->ids->fs_id != t->parent->ids->fs_id || t->pe->n_threads != 1)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "process %d shares the memory of its parent %d, but not its signal "
+					  "handlers, fd table and fs info, or has threads: not supported",
+					  (int)t->pid, (int)t->parent->pid);
+		t->vm_child = true;
+		return 0;
+	}
 	r = mem_restore_prepare(dir, t->pid, &t->mr);
 	if (!r)
 		r = vdso_plan(&t->mr, &t->vdso);
@@ -185,7 +198,7 @@ static int make_pipes(struct restore_tree *tr)
 		struct restore_task *t = &tr->t[i];
 		int p[2], s[2], r;
 
-		if (t->kind != RT_ALIVE)
+		if (t->kind != RT_ALIVE || t->vm_child)
 			continue;
 		if (pipe2(p, O_CLOEXEC) || pipe2(s, O_CLOEXEC))
 			return pr_err_ret(-errno, "can't make the status pipes");
@@ -292,36 +305,16 @@ static int status_error(const struct restore_task *t, const struct rst_status *s
 	return st->ret ?: -EINVAL;
 }
 
-/* The task waits in the restorer: unmap it, give it its registers, keep it seized. */
-static int finish_task(struct restore_tree *tr, struct restore_task *t, const struct rst_status *st)
+/* A seized task: its registers, extended state and blocked mask, its threads'; it stays seized. */
+static int load_task(struct restore_tree *tr, struct restore_task *t)
 {
-	const struct compel_thread_info *ti;
+	const struct compel_thread_info *ti = compel_thread(t->ctl, 0);
 	_cleanup_free_ void *xs = NULL;
 	compel_regs_t regs;
 	uint64_t mask;
 	stack_t ss;
-	long ret;
 	int r;
 
-	r = compel_seize(t->pid, 0, &t->ctl);
-	if (r)
-		return pr_err_ret(r, "can't seize the restored process %d", (int)t->pid);
-	ti = compel_thread(t->ctl, 0);
-	for (int i = 0; i < 2; i++) {
-		int fd = i ? st->sync_fd : st->status_fd;
-
-		r = compel_syscall(t->ctl, 0, __NR_close, &ret, (const unsigned long[6]){ fd });
-		if (!r && ret)
-			r = pr_err_ret((int)ret, "can't close criu's pipe (fd %d) in process %d", fd, (int)t->pid);
-		if (r)
-			return r;
-	}
-	r = compel_syscall(t->ctl, 0, __NR_munmap, &ret,
-			   (const unsigned long[6]){ st->bootstrap_start, st->bootstrap_len });
-	if (!r && ret)
-		r = pr_err_ret((int)ret, "can't unmap the restorer from process %d", (int)t->pid);
-	if (r)
-		return r;
 	xs = xmalloc(ti->xstate_size);
 	if (!xs)
 		return -ENOMEM;
@@ -347,6 +340,51 @@ static int finish_task(struct restore_tree *tr, struct restore_task *t, const st
 }
 
 /*
+ * The task waits in the restorer: seize it and the children sharing its
+ * memory (they wait in the restorer's area too), unmap the restorer, give
+ * each its registers, keep them seized.
+ */
+static int finish_task(struct restore_tree *tr, struct restore_task *t, const struct rst_status *st)
+{
+	long ret;
+	int r;
+
+	r = compel_seize(t->pid, 0, &t->ctl);
+	if (r)
+		return pr_err_ret(r, "can't seize the restored process %d", (int)t->pid);
+	for (unsigned int i = 0; i < t->nr_kids; i++) {
+		struct restore_task *k = t->kids[i];
+
+		if (!k->vm_child)
+			continue;
+		r = compel_seize(k->pid, 0, &k->ctl);
+		if (r)
+			return pr_err_ret(r, "can't seize the restored process %d", (int)k->pid);
+		__atomic_store_n(&tr->sh->slot[k->idx].pid, k->pid, __ATOMIC_SEQ_CST);
+	}
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? st->sync_fd : st->status_fd;
+
+		r = compel_syscall(t->ctl, 0, __NR_close, &ret, (const unsigned long[6]){ fd });
+		if (!r && ret)
+			r = pr_err_ret((int)ret, "can't close criu's pipe (fd %d) in process %d", fd, (int)t->pid);
+		if (r)
+			return r;
+	}
+	r = compel_syscall(t->ctl, 0, __NR_munmap, &ret,
+			   (const unsigned long[6]){ st->bootstrap_start, st->bootstrap_len });
+	if (!r && ret)
+		r = pr_err_ret((int)ret, "can't unmap the restorer from process %d", (int)t->pid);
+	if (r)
+		return r;
+	r = load_task(tr, t);
+	for (unsigned int i = 0; !r && i < t->nr_kids; i++)
+		if (t->kids[i]->vm_child)
+			r = load_task(tr, t->kids[i]);
+	return r;
+}
+
+/*
  * Every live task's restorer reports on its status pipe; each is finished
  * as it comes.  A task failing before (it sets the abort word) or dying
  * ends the wait.
@@ -361,7 +399,7 @@ static int wait_tasks(struct restore_tree *tr, struct restore_stats *rs, uint64_
 	if (!pfd || !who)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < tr->nr_tasks; i++)
-		left += tr->t[i].kind == RT_ALIVE;
+		left += tr->t[i].kind == RT_ALIVE && !tr->t[i].vm_child; /* those come with their parent */
 	while (left) {
 		unsigned int n = 0;
 		int r;
@@ -369,7 +407,7 @@ static int wait_tasks(struct restore_tree *tr, struct restore_stats *rs, uint64_
 		for (unsigned int i = 0; i < tr->nr_tasks; i++) {
 			struct restore_task *t = &tr->t[i];
 
-			if (t->kind != RT_ALIVE || t->finished)
+			if (t->kind != RT_ALIVE || t->finished || t->vm_child)
 				continue;
 			pfd[n] = (struct pollfd){ .fd = t->status_rfd, .events = POLLIN };
 			who[n++] = t;
@@ -472,6 +510,17 @@ static int release_tasks(struct restore_tree *tr)
  * criu returns (with -d the root is not criu's child: its reaper collects
  * it, wait for that, a while).
  */
+static pid_t slot_pid(struct restore_tree *tr, unsigned int i)
+{
+	const struct restore_task *t = &tr->t[i];
+	pid_t pid = __atomic_load_n(&tr->sh->slot[i].pid, __ATOMIC_SEQ_CST);
+
+	/* a child sharing its parent's memory exists once its parent's restorer ran: try its pid */
+	if (!pid && t->vm_child && __atomic_load_n(&tr->sh->slot[t->parent->idx].pid, __ATOMIC_SEQ_CST))
+		pid = t->pid;
+	return pid;
+}
+
 static void kill_tree(struct restore_tree *tr)
 {
 	if (!tr->sh)
@@ -483,7 +532,7 @@ static void kill_tree(struct restore_tree *tr)
 		tr->t[i].ctl = NULL;
 	}
 	for (unsigned int i = 0; i < tr->n; i++) {
-		pid_t pid = __atomic_load_n(&tr->sh->slot[i].pid, __ATOMIC_SEQ_CST);
+		pid_t pid = slot_pid(tr, i);
 
 		if (pid)
 			kill(pid, SIGKILL);
@@ -494,7 +543,7 @@ static void kill_tree(struct restore_tree *tr)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		for (unsigned int i = 0; i < tr->n; i++) {
-			pid_t pid = __atomic_load_n(&tr->sh->slot[i].pid, __ATOMIC_SEQ_CST);
+			pid_t pid = slot_pid(tr, i);
 
 			if (pid && !(kill(pid, 0) && errno == ESRCH)) {
 				kill(pid, SIGKILL);
@@ -556,6 +605,8 @@ static int prepare(struct img_dir *dir, struct restore_tree *tr, struct pstree *
 		return pr_err_ret(-errno, "can't map the tree's shared area");
 	}
 	tr->sh->nr = tr->n;
+	for (unsigned int i = 0; i < tr->nr_tasks; i++)
+		tr->sh->nr -= tr->t[i].vm_child; /* they never run criu's code */
 	return 0;
 }
 

@@ -3,7 +3,8 @@
  * process before any task exists: who forks whom and when, so that every
  * task gets its session and process group; the helpers a session or group
  * whose leader is gone needs; which children share their parent's fd
- * table or fs info; with --shell-job, the tree's session and group mapped
+ * table or fs info (and the children sharing their parent's memory, which
+ * its restorer creates); with --shell-job, the tree's session and group mapped
  * to criu's.  Everything that can't be planned is refused here, by name.
  */
 #include <linux/sched.h>
@@ -300,6 +301,36 @@ static int plan_sharing(struct restore_tree *tr)
 	return 0;
 }
 
+/*
+ * A child sharing its parent's memory and signal handlers is created by
+ * its parent's restorer, in its parent's session and group, sharing its
+ * fd table and fs info, with no children of its own.
+ */
+static int plan_vm_children(struct restore_tree *tr)
+{
+	for (unsigned int i = 0; i < tr->nr_tasks; i++) {
+		const struct restore_task *t = &tr->t[i], *p = t->parent;
+		const char *why = NULL;
+
+		if (!t->vm_child)
+			continue;
+		if (p->vm_child || t->under_helper)
+			why = "its parent is not the process it shares its memory with";
+		else if (t->nr_kids)
+			why = "it has children of its own";
+		else if (t->sid != p->sid || t->pgid != p->pgid)
+			why = "it is not in its parent's session and process group";
+		else if ((t->clone_flags & (CLONE_FILES | CLONE_FS)) != (CLONE_FILES | CLONE_FS))
+			why = "it does not share its parent's fd table and fs info";
+		if (why) {
+			pr_err("process %d shares the memory of its parent %d, but %s: not supported\n", (int)t->pid,
+			       (int)p->pid, why);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 /* --shell-job: the tree's session (and the root's group, if it did not lead it) become criu's. */
 static int map_shell_job(struct restore_tree *tr)
 {
@@ -336,5 +367,7 @@ int restore_plan(struct restore_tree *tr)
 		r = plan_groups(tr);
 	if (!r)
 		r = plan_sharing(tr);
+	if (!r)
+		r = plan_vm_children(tr);
 	return r;
 }

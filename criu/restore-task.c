@@ -19,7 +19,9 @@
  *     the task puts them at its numbers (the first task of a shared fd
  *     table for all of them), then the files its memory maps;
  *  6. lays out the restorer's bootstrap area at a place free both in the
- *     dumped layout and in its own, and jumps there.  From the jump on,
+ *     dumped layout and in its own, and jumps there.  A child sharing its
+ *     memory and signal handlers (vm_child) is not forked: the restorer
+ *     creates it once the memory is back (restorer.h, rst_vm_child).  From the jump on,
  *     criu's code and data in this process are gone.
  *
  * Invariants: every fd criu hands down is at or above the service-fd base
@@ -204,6 +206,69 @@ static __attribute__((noreturn)) void jump(uint64_t entry, uint64_t stack, uint6
 	__builtin_unreachable();
 }
 
+/* Room in the bootstrap area for the children sharing @t's memory: table, state blocks, stacks. */
+static size_t vm_kids_size(const struct restore_task *t)
+{
+	size_t len = 0;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < t->nr_kids; i++) {
+		const struct restore_task *k = t->kids[i];
+		CoreEntry *const *cores;
+		unsigned int nr;
+
+		if (!k->vm_child)
+			continue;
+		n++;
+		cores = restore_threads_cores(k->pid, &k->core, &nr);
+		len += PAGE_ALIGN(restorer_state_size(cores, nr));
+		len += RST_THREAD_STACK;
+	}
+	return n ? len + PAGE_ALIGN(n * sizeof(struct rst_vm_child)) : 0;
+}
+
+/* Lay the children sharing @t's memory out at @at (vm_kids_size() bytes). */
+static int fill_vm_kids(const struct restore_task *t, struct rst_args *a, char *at)
+{
+	struct rst_vm_child *vc = (struct rst_vm_child *)at;
+	unsigned int n = 0;
+	char *p;
+
+	for (unsigned int i = 0; i < t->nr_kids; i++)
+		n += t->kids[i]->vm_child;
+	a->nr_vm_children = n;
+	a->vm_children = n ? (uint64_t)(uintptr_t)at : 0;
+	p = at + PAGE_ALIGN(n * sizeof(struct rst_vm_child));
+	for (unsigned int i = 0; i < t->nr_kids; i++) {
+		const struct restore_task *k = t->kids[i];
+		unsigned int nr;
+		CoreEntry *const *cores;
+		size_t size;
+		int r;
+
+		if (!k->vm_child)
+			continue;
+		cores = restore_threads_cores(k->pid, &k->core, &nr);
+		size = restorer_state_size(cores, nr);
+		r = restorer_state_prepare(cores, nr, t->mr.mm, p, size);
+		if (r)
+			return r;
+		*vc = (struct rst_vm_child){
+			.pid = k->pid,
+			.parent = t->pid,
+			.flags = CLONE_VM | CLONE_SIGHAND | k->clone_flags,
+			.state_area = (uint64_t)(uintptr_t)p,
+		};
+		p += PAGE_ALIGN(size);
+		vc->stack = (uint64_t)(uintptr_t)p;
+		vc->stack_len = RST_THREAD_STACK;
+		p += RST_THREAD_STACK;
+		pr_info("process %d creates process %d in its memory\n", (int)t->pid, (int)k->pid);
+		vc++;
+	}
+	return 0;
+}
+
 static int enter_restorer(struct restore_task *t)
 {
 	const struct compel_blob *blob = &criu_restorer_blob;
@@ -216,6 +281,7 @@ static int enter_restorer(struct restore_task *t)
 	CoreEntry *const *cores = restore_threads_cores(t->pid, &t->core, &nr_cores); /* threads.h */
 	size_t state_size = restorer_state_size(cores, nr_cores), state_len = PAGE_ALIGN(state_size);
 	size_t threads_len = restore_threads_bootstrap_size(t->pid);
+	size_t vm_len = vm_kids_size(t);
 	size_t park_len = 0, len;
 	char *base;
 	int r;
@@ -223,7 +289,7 @@ static int enter_restorer(struct restore_task *t)
 	for (unsigned int i = 0; i < t->vdso.nr_special; i++)
 		park_len += t->vdso.special[i].len;
 	len = blob_len + args_len + vmas_len + runs_len + state_len + PAGE_ALIGN(park_len) + RESTORER_STACK +
-	      threads_len;
+	      threads_len + vm_len;
 	base = map_bootstrap(mr, len);
 	if (!base)
 		return pr_err_ret(-ENOMEM, "no room of %zu bytes for the restorer in the task's layout", len);
@@ -242,7 +308,10 @@ static int enter_restorer(struct restore_task *t)
 	if (r)
 		return r;
 	a->state_area = (uint64_t)state;
-	restore_threads_fill(t->pid, a, base + len - threads_len);
+	restore_threads_fill(t->pid, a, base + len - vm_len - threads_len);
+	r = fill_vm_kids(t, a, base + len - vm_len);
+	if (r)
+		return r;
 	a->state_size = state_size;
 	a->has_seccomp = t->core->thread_core && t->core->thread_core->has_seccomp_mode &&
 			 t->core->thread_core->seccomp_mode != SECCOMP_MODE__disabled;
@@ -351,8 +420,8 @@ static void fork_kids(struct restore_task *t, bool early)
 		struct restore_task *k = t->kids[i];
 		pid_t pid;
 
-		if (k->early != early)
-			continue;
+		if (k->early != early || k->vm_child)
+			continue; /* a child sharing the memory: the restorer makes it */
 		pid = restore_clone(k->pid, k->clone_flags);
 		if (pid == 0)
 			restore_task_main(tree, k);

@@ -23,6 +23,7 @@ struct dump_task {
 	struct parasite_ctl *ctl; /* seized */
 	bool stopped;		  /* in a group stop when seized */
 	bool zombie;		  /* dead, not reaped: only core and pstree */
+	bool vm_child;		  /* shares its parent's memory and signal handlers: no mm of its own */
 	TaskKobjIdsEntry ids;	  /* vm, files, fs, sighand ids (kcmp) */
 	struct proc_stat stat;
 	struct proc_status status;

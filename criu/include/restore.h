@@ -45,12 +45,13 @@ struct restore_task {
 	struct restore_task *parent; /* who forks it (a helper for some) */
 	struct restore_task **kids;  /* what it forks, in order */
 	unsigned int nr_kids;
-	bool early;		   /* forked before its parent's setsid() */
-	bool setsid;		   /* calls setsid() */
-	bool under_helper;	   /* forked by a session helper: reparented to ppid when it exits */
-	int group_leader;	   /* index of the task making its group; -1: none to wait for */
-	uint64_t clone_flags;	   /* CLONE_FILES / CLONE_FS shared with its parent */
-	int files_owner;	   /* index of the task placing its fd table (itself, or up its chain) */
+	bool early;	      /* forked before its parent's setsid() */
+	bool setsid;	      /* calls setsid() */
+	bool under_helper;    /* forked by a session helper: reparented to ppid when it exits */
+	bool vm_child;	      /* shares its parent's memory and signal handlers: its parent's restorer creates it */
+	int group_leader;     /* index of the task making its group; -1: none to wait for */
+	uint64_t clone_flags; /* CLONE_FILES / CLONE_FS shared with its parent */
+	int files_owner;      /* index of the task placing its fd table (itself, or up its chain) */
 	int files_seq, files_prev; /* in a shared fd table: order into the restorer, index of the one before (-1) */
 
 	int status_fd;		  /* the child's end of its status pipe */
@@ -71,7 +72,7 @@ struct rst_slot {
 
 struct rst_shared {
 	uint32_t abort;	      /* criu gave up: every task not in its restorer exits */
-	uint32_t nr;	      /* tasks and helpers */
+	uint32_t nr;	      /* tasks and helpers (but children sharing their parent's memory) */
 	uint32_t groups_done; /* how many made their session and group */
 	int32_t failed_pid;   /* the task that failed first */
 	struct rst_slot slot[];

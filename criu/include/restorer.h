@@ -7,6 +7,7 @@
  *
  *	[blob image + bss][rst_args][rst_vma[]][rst_run[]][task state][park][stack]
  *	[rst_thread[]][a stack per thread]	(tasks with more than one thread)
+ *	[rst_vm_child[]][their task-state blocks][a stack each]	(children sharing its memory)
  *
  * then jumps to the blob's entry with the stack at the end and rdi =
  * &args.  Pointers in rst_args are absolute addresses inside the area.
@@ -15,7 +16,8 @@
  * area), unmaps everything else criu had, moves the vDSO to the dumped
  * addresses, maps every VMA, reads the pages, sets up the mm, creates the
  * other threads (struct rst_thread) and waits until each applied its own
- * state, applies the leader's part of the task-state block (task-state.h:
+ * state, creates the children sharing its memory (struct rst_vm_child)
+ * and waits until each applied its own, applies the leader's part of the task-state block (task-state.h:
  * signals, creds, timers... seccomp last), closes criu's fds but status_fd
  * and sync_fd, writes one struct rst_status to status_fd and waits in
  * read(sync_fd) with every signal blocked (a task under seccomp spins
@@ -120,6 +122,35 @@ struct rst_args {
 	uint32_t nr_threads;
 	uint32_t threads_done; /* futex word: threads done with their state */
 	uint64_t threads;
+
+	/* children sharing the memory (struct rst_vm_child[nr_vm_children]), see below */
+	uint32_t nr_vm_children;
+	uint32_t pad_vm;
+	uint64_t vm_children;
+};
+
+/*
+ * A child process sharing the task's memory and signal handlers
+ * (CLONE_VM|CLONE_SIGHAND, not a thread).  Once the threads are done and
+ * before its own state, the task creates each with clone3(), set_tid =
+ * @pid, @flags and exit signal SIGCHLD, on its own stack inside the
+ * bootstrap area.  The child applies its task-state block at @state_area
+ * (rst_apply_task_state(), rst_apply_seccomp()), writes @ret, sets @done
+ * and waits on @park (it exits if its parent is gone).  The task waits for
+ * every child's @done before it reports; criu then seizes the children
+ * too, before it unmaps the bootstrap area, and loads their registers.
+ */
+struct rst_vm_child {
+	int32_t pid;
+	int32_t parent;	    /* the task's pid */
+	uint64_t flags;	    /* CLONE_VM|CLONE_SIGHAND, CLONE_FILES, CLONE_FS */
+	uint64_t stack;	    /* lowest address of its stack */
+	uint64_t stack_len; /* bytes */
+	uint64_t state_area;
+	int32_t ret;   /* 0 or -errno, by the child */
+	uint32_t done; /* futex word: 1 once its state is applied */
+	uint32_t park; /* futex word it waits on, never changed */
+	uint32_t pad;
 };
 
 /*

@@ -15,16 +15,23 @@
 #include "restorer.h"
 #include "include/restorer-state.h"
 
-#define NR_mmap	       9
-#define NR_mprotect    10
-#define NR_munmap      11
-#define NR_preadv      295
-#define NR_madvise     28
-#define NR_mremap      25
-#define NR_close_range 436
-#define NR_fcntl       72
-#define NR_futex       202
-#define F_ADD_SEALS    1033
+#define NR_mmap		 9
+#define NR_mprotect	 10
+#define NR_munmap	 11
+#define NR_preadv	 295
+#define NR_madvise	 28
+#define NR_mremap	 25
+#define NR_close_range	 436
+#define NR_fcntl	 72
+#define NR_futex	 202
+#define NR_wait4	 61
+#define NR_getppid	 110
+#define WNOHANG		 1
+#define WALL		 0x40000000
+#define SIGKILL		 9
+#define SIGCHLD		 17
+#define PR_SET_PDEATHSIG 1
+#define F_ADD_SEALS	 1033
 
 #define CLONE_VM      0x00000100
 #define CLONE_FS      0x00000200
@@ -385,13 +392,90 @@ static long wait_threads(struct rst_args *a)
 	return 0;
 }
 
+/* ------------------------------------------------------------ children sharing the memory */
+
+/*
+ * A child sharing the memory: dies with its parent while criu restores,
+ * applies its own task state, seccomp last, says so and waits for criu.
+ */
+static int vm_child_main(struct rst_vm_child *vc)
+{
+	void *area = (void *)vc->state_area;
+	bool filtered = rst_thread_seccomp_mode(area, 0) != SECCOMP_OFF;
+	const int64_t tick[2] = { 0, 50 * 1000 * 1000 };
+	int r;
+
+	r = (int)sys_prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (!r && sys(NR_getppid, 0, 0, 0, 0, 0, 0) != vc->parent)
+		return 1;
+	if (!r)
+		r = rst_apply_task_state(area);
+	if (!r)
+		r = rst_apply_seccomp(area, 0);
+	vc->ret = r ? r : 0;
+	__atomic_store_n(&vc->done, 1, __ATOMIC_RELEASE);
+	if (filtered && !r) {
+		for (;;)
+			__asm__ volatile("pause");
+	}
+	futex(&vc->done, FUTEX_WAKE, 1, 0);
+	if (r)
+		return 1;
+	/* its dumped parent death signal may be none: a parent gone means criu gave up */
+	while (sys(NR_getppid, 0, 0, 0, 0, 0, 0) == vc->parent)
+		futex(&vc->park, FUTEX_WAIT, 0, tick);
+	return 1;
+}
+
+/* Each child sharing the memory, with its pid; until each applied its state. */
+static long create_vm_children(struct rst_args *a)
+{
+	struct rst_vm_child *vc = (struct rst_vm_child *)a->vm_children;
+	const int64_t tick[2] = { 0, 1000 * 1000 };
+
+	for (uint32_t i = 0; i < a->nr_vm_children; i++, vc++) {
+		uint64_t top = (vc->stack + vc->stack_len - 16) & ~15ULL;
+		uint64_t pid = (uint64_t)vc->pid;
+		struct k_clone_args ca = {
+			.flags = vc->flags,
+			.exit_signal = SIGCHLD,
+			.stack = vc->stack,
+			.stack_size = top - vc->stack,
+			.set_tid = (uint64_t)&pid,
+			.set_tid_size = 1,
+		};
+		long r;
+
+		((uint64_t *)top)[0] = (uint64_t)vm_child_main;
+		((uint64_t *)top)[1] = (uint64_t)vc;
+		vc->ret = 0;
+		vc->done = 0;
+		r = rst_clone_thread(&ca, sizeof(ca));
+		if (is_err(r))
+			return FAIL(r, "can't create a child sharing the memory (clone3)");
+		if (r != vc->pid)
+			return FAIL(-EINVAL, "a child sharing the memory got another pid");
+	}
+	vc = (struct rst_vm_child *)a->vm_children;
+	for (uint32_t i = 0; i < a->nr_vm_children; i++, vc++) {
+		while (!__atomic_load_n(&vc->done, __ATOMIC_ACQUIRE)) {
+			if (sys(NR_wait4, vc->pid, 0, WNOHANG | WALL, 0, 0, 0) == vc->pid)
+				return FAIL(-10 /* ECHILD */, "a child sharing the memory died");
+			futex(&vc->done, FUTEX_WAIT, 0, tick);
+		}
+		if (vc->ret)
+			return FAIL(vc->ret, "a child sharing the memory can't restore its state");
+	}
+	return 0;
+}
+
 int restorer_main(struct rst_args *a)
 {
 	const struct rst_task_state *ts = (const struct rst_task_state *)a->state_area;
 
 	if (park_specials(a) || unmap_criu(a) || map_vmas(a) || place_specials(a) || fill_pages(a) ||
 	    apply_patches(a) || protect_vmas(a) || add_seals(a) || restore_mm(a) || create_threads(a) ||
-	    wait_threads(a) || apply_state(a))
+	    wait_threads(a) || create_vm_children(a) || apply_state(a))
 		goto fail;
 	close_service_fds(a);
 	/* The very last: afterwards only what the task's filters allow works. */

@@ -1,7 +1,8 @@
 /*
  * A child made with clone(CLONE_VM) without being a thread: it shares the
- * root's memory.  Dump refuses it by name and the tree runs on
- * (test/trees/basic.t); not in the C/R lists.
+ * root's memory but not its signal handlers (with the argument "sighand":
+ * both, but not the fd table).  Dump refuses it by name and the tree runs
+ * on (test/trees/basic.t); not in the C/R lists.
  */
 #include <sched.h>
 #include <sys/mman.h>
@@ -27,13 +28,16 @@ int main(int argc, char **argv)
 	size_t len = 256 << 10;
 	char *stack;
 	pid_t pid;
-	int st;
+	int st, flags;
 
 	tree_init(argc, argv);
 	stack = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (stack == MAP_FAILED)
 		crtest_fail("mmap: %s", strerror(errno));
-	pid = clone(child, stack + len, CLONE_VM | SIGCHLD, NULL);
+	flags = CLONE_VM | SIGCHLD;
+	if (argc > 1 && !strcmp(argv[1], "sighand"))
+		flags |= CLONE_SIGHAND;
+	pid = clone(child, stack + len, flags, NULL);
 	if (pid < 0)
 		crtest_fail("clone: %s", strerror(errno));
 	crtest_ready();
