@@ -323,16 +323,130 @@ static long kcmp(pid_t a, pid_t b, int type)
 	return r < 0 ? -errno : r;
 }
 
+/* The fd numbers of @pid, sorted, into *@v (*@n of them). */
+static int list_fds(pid_t pid, int **v, size_t *n)
+{
+	char path[64];
+	struct dirent *de;
+	size_t max = 0;
+	DIR *d;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return pr_err_ret(-errno, "can't list the fds of %d", (int)pid);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*n == max) {
+			int *m = xrealloc(*v, (max = max ? 2 * max : 64) * sizeof(**v));
+
+			if (!m) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			*v = m;
+		}
+		(*v)[(*n)++] = atoi(de->d_name);
+	}
+	closedir(d);
+	for (size_t i = 1; i < *n; i++) /* few fds: insertion sort */
+		for (size_t j = i; j > 0 && (*v)[j - 1] > (*v)[j]; j--) {
+			int x = (*v)[j];
+
+			(*v)[j] = (*v)[j - 1];
+			(*v)[j - 1] = x;
+		}
+	return 0;
+}
+
+/* Does fd @fd of @pid have close-on-exec set?  -errno if it can't be read. */
+static int fd_cloexec(pid_t pid, int fd)
+{
+	_cleanup_free_ char *text = NULL;
+	char name[64];
+	const char *f;
+
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	if (proc_read_file(pid, name, &text, NULL))
+		return -ENOENT;
+	f = strstr(text, "flags:");
+	if (!f)
+		return -EINVAL;
+	return (strtoul(f + 6, NULL, 8) & O_CLOEXEC) != 0;
+}
+
+/*
+ * Has the child @c an fd table of its own that is still a copy of its
+ * parent @p's (the same fd numbers, each the same description with the
+ * same close-on-exec flag)?  Then the copy clone() makes on restore is
+ * right.  1 yes, 0 no, -errno.
+ */
+static int same_fds(pid_t p, pid_t c)
+{
+	_cleanup_free_ int *a = NULL, *b = NULL;
+	size_t na, nb;
+	int r;
+
+	r = list_fds(p, &a, &na);
+	if (!r)
+		r = list_fds(c, &b, &nb);
+	if (r)
+		return r;
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++) {
+		if (a[i] != b[i] || syscall(SYS_kcmp, p, c, KCMP_FILE, a[i], b[i]) != 0)
+			return 0;
+		if (fd_cloexec(p, a[i]) != fd_cloexec(c, b[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* The same directory (dev, inode) at /proc/@p/@what and /proc/@c/@what? */
+static bool same_dir(pid_t p, pid_t c, const char *what)
+{
+	char a[64], b[64];
+	struct stat sa, sb;
+
+	snprintf(a, sizeof(a), "/proc/%d/%s", (int)p, what);
+	snprintf(b, sizeof(b), "/proc/%d/%s", (int)c, what);
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The Umask line of /proc/@pid/status, -1 if none. */
+static long umask_of(pid_t pid)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *u;
+
+	if (proc_read_file(pid, "status", &text, NULL) || !(u = strstr(text, "Umask:")))
+		return -1;
+	return strtol(u + 6, NULL, 8);
+}
+
+/* Has @c fs info of its own that is still a copy of @p's (cwd, root, umask)? */
+static bool same_fs(const struct dump_task *p, const struct dump_task *c)
+{
+	long m = umask_of(p->pid);
+
+	return same_dir(p->pid, c->pid, "cwd") && same_dir(p->pid, c->pid, "root") && m >= 0 && m == umask_of(c->pid);
+}
+
 /*
  * A process sharing memory (CLONE_VM) with another without being its
  * thread: restorable when it is a child of that process, shares its
- * signal handlers, fd table and fs info too, has one thread and no
- * children (its parent's restorer creates it once the memory is back).
- * Anything else is refused by name.
+ * signal handlers too, its fd table and fs info or copies of them that
+ * have not changed since, has one thread and no children (its parent's
+ * restorer creates it once the memory is back).  Anything else is refused
+ * by name.
  */
 static int check_vm_child(struct dump_tree *tr, struct dump_task *t, struct dump_task *o)
 {
 	const char *why = NULL;
+	int r = 0;
 
 	if (o->pid != t->ppid)
 		why = "it is not its child";
@@ -340,10 +454,10 @@ static int check_vm_child(struct dump_tree *tr, struct dump_task *t, struct dump
 		why = "the parent shares memory with its own parent";
 	else if (t->ids.sighand_id != o->ids.sighand_id)
 		why = "not their signal handlers (CLONE_SIGHAND)";
-	else if (t->ids.files_id != o->ids.files_id)
-		why = "not their fd table (CLONE_FILES)";
-	else if (t->ids.fs_id != o->ids.fs_id)
-		why = "not their fs info (CLONE_FS)";
+	else if (t->ids.files_id != o->ids.files_id && (r = same_fds(o->pid, t->pid)) <= 0)
+		why = "not their fd table (CLONE_FILES), and their fds differ";
+	else if (t->ids.fs_id != o->ids.fs_id && !same_fs(o, t))
+		why = "not their fs info (CLONE_FS), and their cwd, root or umask differ";
 	else if (compel_task(t->ctl)->nr_threads != 1)
 		why = "the child has threads";
 	else if (t->stat.sid != o->stat.sid || t->stat.pgid != o->stat.pgid)
@@ -351,6 +465,8 @@ static int check_vm_child(struct dump_tree *tr, struct dump_task *t, struct dump
 	for (size_t i = 0; !why && i < tr->n; i++)
 		if (tr->v[i]->ppid == t->pid)
 			why = "the child has children of its own";
+	if (r < 0)
+		return r;
 	if (why) {
 		pr_err("processes %d and %d share their memory (CLONE_VM), but %s: not supported\n", (int)o->pid,
 		       (int)t->pid, why);

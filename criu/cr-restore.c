@@ -107,11 +107,11 @@ static int read_task(struct img_dir *dir, const InventoryEntry *ie, struct resto
 				  (int)t->pid);
 	if (t->parent && t->parent->kind == RT_ALIVE && t->ids->vm_id == t->parent->ids->vm_id) {
 		/* its memory is its parent's: made by the parent's restorer (restore-task.c) */
-		if (t->ids->sighand_id != t->parent->ids->sighand_id || t->ids->files_id != t->parent->ids->files_id ||
-		    t->ids->fs_id != t->parent->ids->fs_id || t->pe->n_threads != 1)
+		/* an fd table or fs info of its own is a copy of its parent's (the dump checked): clone() makes it */
+		if (t->ids->sighand_id != t->parent->ids->sighand_id || t->pe->n_threads != 1)
 			return pr_err_ret(-EOPNOTSUPP,
 					  "process %d shares the memory of its parent %d, but not its signal "
-					  "handlers, fd table and fs info, or has threads: not supported",
+					  "handlers, or has threads: not supported",
 					  (int)t->pid, (int)t->parent->pid);
 		t->vm_child = true;
 		return 0;

@@ -304,7 +304,8 @@ static int plan_sharing(struct restore_tree *tr)
 /*
  * A child sharing its parent's memory and signal handlers is created by
  * its parent's restorer, in its parent's session and group, sharing its
- * fd table and fs info, with no children of its own.
+ * fd table and fs info or with copies of them (which clone() makes: the
+ * dump checked they were still copies), with no children of its own.
  */
 static int plan_vm_children(struct restore_tree *tr)
 {
@@ -320,8 +321,6 @@ static int plan_vm_children(struct restore_tree *tr)
 			why = "it has children of its own";
 		else if (t->sid != p->sid || t->pgid != p->pgid)
 			why = "it is not in its parent's session and process group";
-		else if ((t->clone_flags & (CLONE_FILES | CLONE_FS)) != (CLONE_FILES | CLONE_FS))
-			why = "it does not share its parent's fd table and fs info";
 		if (why) {
 			pr_err("process %d shares the memory of its parent %d, but %s: not supported\n", (int)t->pid,
 			       (int)p->pid, why);

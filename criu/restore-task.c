@@ -258,6 +258,7 @@ static int fill_vm_kids(const struct restore_task *t, struct rst_args *a, char *
 			.parent = t->pid,
 			.flags = CLONE_VM | CLONE_SIGHAND | k->clone_flags,
 			.state_area = (uint64_t)(uintptr_t)p,
+			.close_from = k->clone_flags & CLONE_FILES ? -1 : files_service_fd_base(),
 		};
 		p += PAGE_ALIGN(size);
 		vc->stack = (uint64_t)(uintptr_t)p;

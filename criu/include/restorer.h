@@ -134,7 +134,9 @@ struct rst_args {
  * (CLONE_VM|CLONE_SIGHAND, not a thread).  Once the threads are done and
  * before its own state, the task creates each with clone3(), set_tid =
  * @pid, @flags and exit signal SIGCHLD, on its own stack inside the
- * bootstrap area.  The child applies its task-state block at @state_area
+ * bootstrap area.  Without CLONE_FILES its fd table is a copy of the
+ * task's: it closes criu's fds in it (from @close_from) first.  The child
+ * applies its task-state block at @state_area
  * (rst_apply_task_state(), rst_apply_seccomp()), writes @ret, sets @done
  * and waits on @park (it exits if its parent is gone).  The task waits for
  * every child's @done before it reports; criu then seizes the children
@@ -147,10 +149,10 @@ struct rst_vm_child {
 	uint64_t stack;	    /* lowest address of its stack */
 	uint64_t stack_len; /* bytes */
 	uint64_t state_area;
-	int32_t ret;   /* 0 or -errno, by the child */
-	uint32_t done; /* futex word: 1 once its state is applied */
-	uint32_t park; /* futex word it waits on, never changed */
-	uint32_t pad;
+	int32_t ret;	    /* 0 or -errno, by the child */
+	uint32_t done;	    /* futex word: 1 once its state is applied */
+	uint32_t park;	    /* futex word it waits on, never changed */
+	int32_t close_from; /* an fd table of its own (a copy): close criu's fds from here first; -1: shared */
 };
 
 /*

@@ -405,6 +405,8 @@ static int vm_child_main(struct rst_vm_child *vc)
 	const int64_t tick[2] = { 0, 50 * 1000 * 1000 };
 	int r;
 
+	if (vc->close_from >= 0)
+		sys(NR_close_range, vc->close_from, ~0U, 0, 0, 0, 0);
 	r = (int)sys_prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (!r && sys(NR_getppid, 0, 0, 0, 0, 0, 0) != vc->parent)
 		return 1;

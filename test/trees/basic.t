@@ -62,11 +62,11 @@ kill -9 "$pid" 2>/dev/null
 reap "$pid"
 
 # --- processes sharing their memory (CLONE_VM, not threads) in a way not supported
-# (not their signal handlers; their signal handlers but not their fd table):
-# refused by name, the tree runs on.  CLONE_VM|CLONE_SIGHAND|CLONE_FILES|CLONE_FS
+# (not their signal handlers; their signal handlers but an fd table of its own
+# that differs): refused by name, the tree runs on.  CLONE_VM|CLONE_SIGHAND
 # children are dumped and restored (tree-sighand in the C/R suite).
 for v in vm:"not their signal handlers (CLONE_SIGHAND): not supported" \
-	sighand:"not their fd table (CLONE_FILES): not supported"; do
+	sighand:"not their fd table (CLONE_FILES), and their fds differ: not supported"; do
 	arg=${v%%:*} want=${v#*:}
 	rm -f "$T/ready"
 	CRTEST_READY=$T/ready spawn_clean "$CRIU_TOP/${BUILD:-build}/test/cr/tree-clonevm" "$arg" </dev/null >"$T/out" 2>&1

@@ -1,7 +1,7 @@
 /*
  * A child made with clone(CLONE_VM) without being a thread: it shares the
  * root's memory but not its signal handlers (with the argument "sighand":
- * both, but not the fd table).  Dump refuses it by name and the tree runs
+ * both, and a copy of the fd table that differs from the root's).  Dump refuses it by name and the tree runs
  * on (test/trees/basic.t); not in the C/R lists.
  */
 #include <sched.h>
@@ -40,6 +40,8 @@ int main(int argc, char **argv)
 	pid = clone(child, stack + len, flags, NULL);
 	if (pid < 0)
 		crtest_fail("clone: %s", strerror(errno));
+	if ((flags & CLONE_SIGHAND) && open("/dev/null", O_RDONLY) < 0) /* the fd tables differ now */
+		crtest_fail("open: %s", strerror(errno));
 	crtest_ready();
 	crtest_wait(); /* the child sees crtest_stop too: one memory */
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))

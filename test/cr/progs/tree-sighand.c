@@ -7,8 +7,12 @@
  * before the dump included; the child keeps its pid, parent, group and
  * session; the root reaps its exit status.
  *
- * The child shares the root's TLS too (no CLONE_SETTLS): it keeps to raw
- * syscalls and reports through shared words, never stdio.
+ * A second child, clone(CLONE_VM|CLONE_SIGHAND): its own copies of the fd
+ * table and fs info.  After restore it shares memory and handlers, not the
+ * fd table, holds no fd of criu's, keeps its ids, and is reaped.
+ *
+ * The children share the root's TLS too (no CLONE_SETTLS): they keep to
+ * raw syscalls and report through shared words, never stdio.
  */
 #include <linux/kcmp.h>
 #include <sched.h>
@@ -24,6 +28,8 @@ static volatile int child_pid, child_ppid, child_pgid, child_sid;
 static volatile int child_installed, root_installed, root_wrote, child_wrote;
 static volatile int usr2_in; /* pid the SIGUSR2 handler ran in */
 static volatile const char *child_bad;
+static volatile int copy_pid, copy_ok;
+static volatile const char *copy_bad;
 
 static void on_usr1(int sig)
 {
@@ -94,24 +100,61 @@ static int child(void *arg)
 	return CHILD_EXIT;
 }
 
+/* The child with copies of the fd table and fs info. */
+static int copy_child(void *arg)
+{
+	pid_t parent = (pid_t)(long)arg;
+	long pgid, sid;
+
+	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (syscall(SYS_getppid) != parent)
+		return 1;
+	copy_pid = (int)syscall(SYS_getpid);
+	pgid = syscall(SYS_getpgid, 0);
+	sid = syscall(SYS_getsid, 0);
+	tree_set_up();
+	while (!crtest_stop)
+		sleep_a_bit();
+	if (syscall(SYS_getpid) != copy_pid || syscall(SYS_getppid) != parent)
+		return copy_bad = "the second child's pid or parent changed", 1;
+	if (syscall(SYS_getpgid, 0) != pgid || syscall(SYS_getsid, 0) != sid)
+		return copy_bad = "the second child's group or session changed", 1;
+	if (syscall(SYS_kcmp, copy_pid, parent, KCMP_VM, 0, 0) != 0 ||
+	    syscall(SYS_kcmp, copy_pid, parent, KCMP_SIGHAND, 0, 0) != 0)
+		return copy_bad = "the second child does not share the root's memory and handlers", 1;
+	if (syscall(SYS_kcmp, copy_pid, parent, KCMP_FILES, 0, 0) == 0)
+		return copy_bad = "the second child shares the root's fd table", 1;
+	if (syscall(SYS_fcntl, 1, F_GETFD) < 0)
+		return copy_bad = "the second child has no stdout", 1;
+	for (int fd = 3; fd < 64; fd++)
+		if (syscall(SYS_fcntl, fd, F_GETFD) >= 0)
+			return copy_bad = "the second child holds an fd above 2", 1;
+	copy_ok = 1;
+	return CHILD_EXIT + 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_usr2 }, old;
 	size_t len = 256 << 10;
-	char *stack;
-	pid_t pid;
+	char *stack, *stack2;
+	pid_t pid, pid2;
 	int st;
 
 	tree_init(argc, argv);
 	tree_remember();
 	stack = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (stack == MAP_FAILED)
+	stack2 = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (stack == MAP_FAILED || stack2 == MAP_FAILED)
 		crtest_fail("mmap: %s", strerror(errno));
 	pid = clone(child, stack + len, CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | SIGCHLD,
 		    (void *)(long)getpid());
 	if (pid < 0)
 		crtest_fail("clone: %s", strerror(errno));
-	tree_ready(1);
+	pid2 = clone(copy_child, stack2 + len, CLONE_VM | CLONE_SIGHAND | SIGCHLD, (void *)(long)getpid());
+	if (pid2 < 0)
+		crtest_fail("clone: %s", strerror(errno));
+	tree_ready(2);
 	crtest_wait();
 
 	tree_check_ids();
@@ -148,6 +191,12 @@ int main(int argc, char **argv)
 		tree_bad("the child ended with status %#x: %s", st, child_bad ? child_bad : "(no reason)");
 	else if (child_wrote != 0xc0de)
 		tree_bad("the root does not see what the child wrote");
+	if (waitpid(pid2, &st, 0) != pid2)
+		crtest_fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != CHILD_EXIT + 1 || !copy_ok)
+		tree_bad("the second child ended with status %#x: %s", st, copy_bad ? copy_bad : "(no reason)");
+	if (copy_pid != pid2)
+		tree_bad("the second child says it is %d, clone() said %d", copy_pid, (int)pid2);
 	if (tree_me.bad)
 		crtest_fail("%d problems", tree_me.bad);
 	crtest_pass();
