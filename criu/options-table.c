@@ -386,7 +386,7 @@ const struct opt_desc opt_table[] = {
 	{ "freeze-cgroup", 0, PATH(freeze_cgroup), .cmds = DUMPS, .flags = UNBUILT, .group = GRP_DUMP,
 	  .rpc = "freeze_cgroup", .argname = "PATH",
 	  .help = "freeze the tree with the cgroup freezer instead of ptrace" },
-	{ "timeout", 0, INT(timeout, 1, INT_MAX), .cmds = DUMPS, .flags = UNBUILT, .group = GRP_DUMP, .rpc = "timeout",
+	{ "timeout", 0, INT(timeout, 1, INT_MAX), .cmds = DUMPS, .group = GRP_DUMP, .rpc = "timeout",
 	  .argname = "SECONDS", .help = "time allowed to freeze the tree (default 10)" },
 	{ "ghost-limit", 0, SIZE(ghost_limit, 0, LLONG_MAX), .cmds = DUMPS, .group = GRP_DUMP, .rpc = "ghost_limit",
 	  .argname = "SIZE", .help = "largest deleted file carried in the images (default 1M; K, M, G suffixes)" },

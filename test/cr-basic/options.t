@@ -137,4 +137,17 @@ fi
 kill -9 "$pid" 2>/dev/null
 [ -z "$why" ] && pass "restore --log-pid" || fail "restore --log-pid: $why"
 
+# --- --timeout: taken by dump (the time allowed to freeze the tree)
+why=
+spawn_clean sleep 1000 </dev/null >/dev/null 2>&1
+mkdir -p "$T/img6"
+if ! "$CRIU" dump --timeout 3 -R -t "$pid" -D "$T/img6" -o dump.log 2>"$T/err6"; then
+	why="dump failed: $(head -1 "$T/err6")"
+elif gone "$pid"; then
+	why="the task is gone after -R"
+fi
+kill -9 "$pid" 2>/dev/null
+reap "$pid"
+[ -z "$why" ] && pass "dump --timeout" || fail "dump --timeout: $why"
+
 exit 0
