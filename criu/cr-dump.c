@@ -708,21 +708,7 @@ static int write_pstree(const struct dump_tree *tr, struct img_dir *dir)
 static bool wait_dead(pid_t pid)
 {
 	for (int i = 0; i < 2000; i++) {
-		struct proc_stat st;
-		char path[64], buf[1024];
-		ssize_t n;
-		int fd;
-
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return true;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return true;
-		buf[n] = '\0';
-		if (proc_parse_stat(buf, &st) || st.state == 'Z' || st.state == 'X')
+		if (proc_pid_dead(pid, NULL))
 			return true;
 		usleep(1000);
 	}
@@ -804,13 +790,11 @@ static bool sigkill_pending(pid_t pid)
 /* The task is gone, a zombie or on its way (killed while being dumped, say). */
 static bool task_died(pid_t pid)
 {
-	struct proc_stat ps;
+	struct proc_stat ps = { 0 };
 
 	if (kill(pid, 0) && errno == ESRCH)
 		return true;
-	if (proc_read_stat(pid, &ps))
-		return true;
-	if (ps.state == 'Z' || ps.state == 'X' || (ps.flags & PF_EXITING))
+	if (proc_pid_dead(pid, &ps) || (ps.flags & PF_EXITING))
 		return true;
 	return sigkill_pending(pid);
 }

@@ -145,6 +145,29 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 	return 0;
 }
 
+bool proc_pid_dead(pid_t pid, struct proc_stat *st)
+{
+	struct proc_stat tmp;
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd;
+
+	if (!st)
+		st = &tmp;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	if (proc_parse_stat(buf, st))
+		return false; /* there, but unreadable: not known dead */
+	return st->state == 'Z' || st->state == 'X';
+}
+
 /* ------------------------------------------------------------ status */
 
 static int parse_ids(const char *v, unsigned int id[4])

@@ -15,6 +15,7 @@
 #define LOG_PREFIX "restore: "
 #include "cr_options.h"
 #include "log.h"
+#include "proc-parse.h"
 #include "restore.h"
 
 struct restore_task *restore_find_pid(struct restore_tree *tr, pid_t pid)
@@ -41,21 +42,7 @@ bool restore_pid_taken(pid_t pid)
 /* Is the created task @pid dead (gone, or a zombie)? */
 bool restore_task_dead(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && (p[2] == 'Z' || p[2] == 'X');
+	return proc_pid_dead(pid, NULL);
 }
 
 static struct restore_task *add_helper(struct restore_tree *tr, struct restore_task *parent, pid_t pid)

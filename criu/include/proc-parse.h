@@ -31,6 +31,12 @@ struct proc_stat {
 
 int proc_parse_stat(const char *text, struct proc_stat *st);
 int proc_read_stat(pid_t pid, struct proc_stat *st) __must_check;
+/*
+ * Is @pid dead: gone, or a zombie nobody has reaped yet?  Quiet (a task
+ * that is gone is the expected answer); @st, when not NULL, gets its stat
+ * while it is still there.
+ */
+bool proc_pid_dead(pid_t pid, struct proc_stat *st);
 
 /* What /proc/PID/status tells. */
 struct proc_status {
