@@ -548,7 +548,10 @@ static int write_inventory_img(struct img_dir *dir)
 
 /* ------------------------------------------------------------ one task */
 
-/* The fds, then inside the task: the parasite's view and the pages. */
+/*
+ * The fds, then inside the task: the parasite's view and, with @md, the
+ * pages (a child sharing its parent's memory has none of its own).
+ */
 static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_dir *dir, uint32_t pages_id)
 {
 	int r, ret = 0;
@@ -570,7 +573,7 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 		memcpy(&t->ps, compel_args(t->ctl), sizeof(t->ps));
 	if (!r)
 		r = dump_thread_cores(t, dir); /* threads.h */
-	if (!r)
+	if (!r && md)
 		r = mem_dump_pages(t->ctl, t->pid, md, dir, pages_id);
 	int c = compel_cure(t->ctl);
 	if (c)
@@ -586,25 +589,9 @@ static int dump_infected(struct dump_task *t, struct mem_dump *md, struct img_di
 static int dump_vm_child(struct dump_task *t, struct img_dir *dir)
 {
 	CoreEntry *core;
-	int r, c, ret = 0;
+	int r;
 
-	r = dump_task_files(t->ctl, t->pid, t->ids.files_id, dir);
-	if (r)
-		return r;
-	r = compel_infect(t->ctl, &criu_parasite_blob, PARASITE_ARGS_SIZE);
-	if (r)
-		return pr_err_ret(r, "can't infect process %d", (int)t->pid);
-	r = compel_rpc(t->ctl, 0, PARASITE_CMD_TASK_STATE, &ret);
-	if (!r && ret)
-		r = pr_err_ret(ret, "the parasite can't read the state of process %d", (int)t->pid);
-	if (!r)
-		memcpy(&t->ps, compel_args(t->ctl), sizeof(t->ps));
-	if (!r)
-		r = dump_thread_cores(t, dir);
-	c = compel_cure(t->ctl);
-	if (c)
-		pr_err("can't cure process %d: %s\n", (int)t->pid, strerror(-c));
-	r = r ?: c;
+	r = dump_infected(t, NULL, dir, 0);
 	if (!r)
 		r = dump_task_core(t, &core);
 	if (!r)
